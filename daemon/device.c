@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+
+#include "device.h"
+#include "bus-device.h"
+#include "kneed-bus.h"
+#include "log.h"
+#include "manager.h"
+#include "safety.h"
+#include "strv.h"
+#include "time-util.h"
+
+/* Identify is a short, low buzz: long enough to notice, short enough not to be a massage. */
+#define IDENTIFY_USEC (400 * USEC_PER_MSEC)
+
+static const char *const device_state_names[DEVICE_STATE_MAX] = {
+        [DEVICE_IDLE] = "idle",
+        [DEVICE_IDENTIFYING] = "identifying",
+        [DEVICE_RUNNING] = "running",
+        [DEVICE_FAULTED] = "faulted",
+};
+
+const char *device_state_to_string(DeviceState s)
+{
+        return s < DEVICE_STATE_MAX ? device_state_names[s] : NULL;
+}
+
+int device_new(Manager *m, const char *id, const DeviceInfo *info, const DeviceMatch *match,
+               const Plugin *plugin, Device **ret)
+{
+        _cleanup_(device_freep) Device *d = NULL;
+
+        d = calloc(1, sizeof(Device));
+        if (!d)
+                return -ENOMEM;
+
+        d->manager = m;
+        d->plugin = plugin;
+        d->transport = KNEED_TRANSPORT_VIRTUAL;
+        d->status.temperature_decicelsius = KNEED_TEMPERATURE_UNKNOWN;
+        d->status.contact = -1;
+        d->id = strdup(id);
+        if (!d->id || asprintf(&d->path, "%s/%s", KNEED_DEVICE_PATH_PREFIX, id) < 0)
+                return -ENOMEM;
+
+        if (info) {
+                d->name = strdup(info->name);
+                d->zones = strv_copy(info->zones);
+                d->keys = strv_copy(info->plugin_keys);
+                if (!d->name || !d->zones || (info->plugin_keys && !d->keys))
+                        return -ENOMEM;
+                d->levels = info->levels;
+                d->max_heat_celsius = info->max_heat_celsius;
+                d->keepalive_supported = info->keepalive;
+        }
+        if (match) {
+                d->match = strdup(match->string);
+                if (!d->match)
+                        return -ENOMEM;
+                d->vendor_id = match->vendor_id;
+                d->product_id = match->product_id;
+        }
+
+        *ret = TAKE_PTR(d);
+        return 0;
+}
+
+Device *device_free(Device *d)
+{
+        if (!d)
+                return NULL;
+
+        if (d->probed && d->plugin->desc->remove)
+                d->plugin->desc->remove(d);
+
+        while (d->timers)
+                kneed_timer_free(d->timers);
+        sd_event_source_disable_unref(d->identify_source);
+        sd_event_source_disable_unref(d->keepalive_source);
+
+        free(d->id);
+        free(d->path);
+        free(d->name);
+        free(d->match);
+        free(d->syspath);
+        free(d->fault);
+        strv_free(d->zones);
+        strv_free(d->keys);
+        return mfree(d);
+}
+
+void device_set_state(Device *d, DeviceState state)
+{
+        if (d->state == state)
+                return;
+        log_debug("Device %s: %s -> %s", d->id, device_state_to_string(d->state),
+                  device_state_to_string(state));
+        d->state = state;
+        bus_device_emit_changed(d, "State");
+}
+
+bool device_has_zone(const Device *d, const char *zone)
+{
+        return strv_contains(d->zones, zone);
+}
+
+int device_probe(Device *d)
+{
+        int r;
+
+        d->probing = true;
+        r = d->plugin->desc->probe(d);
+        d->probing = false;
+        if (r < 0)
+                return r;
+
+        /* A plugin that refined the capabilities must leave them usable. */
+        if (!d->zones || !d->zones[0] || d->levels == 0 || !d->name) {
+                d->probed = true;
+                return -EINVAL;
+        }
+        d->probed = true;
+        return 0;
+}
+
+static int keepalive_handler(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Device *d = userdata;
+        unsigned interval = manager_keepalive_ms(d->manager);
+        int r;
+
+        r = d->plugin->desc->keepalive(d);
+        if (r < 0) {
+                device_fault(d, r, "keepalive could not be delivered");
+                return 0;
+        }
+
+        /* Three keepalives per firmware timeout, so one late wakeup never trips the dead-man. */
+        r = sd_event_source_set_time_relative(s, interval * USEC_PER_MSEC / 3);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ON);
+        if (r < 0) {
+                log_error_errno(r, "Device %s: failed to re-arm keepalive, stopping: %m", d->id);
+                (void) device_stop(d, "keepalive-failed");
+        }
+        return 0;
+}
+
+static void keepalive_update(Device *d)
+{
+        unsigned interval;
+        int r;
+
+        if (!d->active || !d->keepalive_supported || !d->plugin->desc->keepalive) {
+                d->keepalive_source = sd_event_source_disable_unref(d->keepalive_source);
+                return;
+        }
+        if (d->keepalive_source)
+                return;
+
+        interval = manager_keepalive_ms(d->manager);
+        r = sd_event_add_time_relative(d->manager->event, &d->keepalive_source, CLOCK_MONOTONIC,
+                                       interval * USEC_PER_MSEC / 3, USEC_PER_MSEC,
+                                       keepalive_handler, d);
+        if (r < 0) {
+                /* Without keepalives the firmware would stop on its own anyway; say so. */
+                log_warning_errno(r, "Device %s: failed to start keepalives, stopping: %m", d->id);
+                (void) device_stop(d, "keepalive-failed");
+        }
+}
+
+void device_note_output(Device *d, const KneedOutput *output)
+{
+        d->output = *output;
+        d->active = output->level > 0 || output->heat_celsius > 0;
+        keepalive_update(d);
+}
+
+int device_stop(Device *d, const char *reason)
+{
+        int r;
+
+        d->identify_source = sd_event_source_disable_unref(d->identify_source);
+        d->active = false;
+        d->output = (KneedOutput){};
+        keepalive_update(d);
+
+        r = d->plugin->desc->stop(d);
+        if (r < 0)
+                log_warning_errno(r, "Device %s: stop command failed: %m", d->id);
+        else
+                log_debug("Device %s: stopped (%s)", d->id, strna(reason));
+
+        if (d->state != DEVICE_FAULTED)
+                device_set_state(d, DEVICE_IDLE);
+        return r;
+}
+
+void device_fault(Device *d, int error, const char *message)
+{
+        log_error_errno(error, "Device %s: %s, stopping it: %m", d->id, strna(message));
+
+        free(d->fault);
+        d->fault = message ? strdup(message) : NULL;
+        (void) device_stop(d, "fault");
+        device_set_state(d, DEVICE_FAULTED);
+}
+
+static int identify_done(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Device *d = userdata;
+
+        d->identify_source = sd_event_source_disable_unref(d->identify_source);
+        (void) device_stop(d, "identify");
+        return 0;
+}
+
+int device_identify(Device *d)
+{
+        OutputRequest req;
+        int r;
+
+        if (d->state == DEVICE_FAULTED)
+                return -EIO;
+        if (d->session || d->state == DEVICE_RUNNING)
+                return -EBUSY;
+
+        req = (OutputRequest){
+                .zone = d->zones[0],
+                .pattern = KNEED_PATTERN_CONTINUOUS,
+                .intensity = safety_lowest_intensity(d),
+        };
+        r = safety_output(d, &req, NULL);
+        if (r < 0)
+                return r;
+
+        d->identify_source = sd_event_source_disable_unref(d->identify_source);
+        r = sd_event_add_time_relative(d->manager->event, &d->identify_source, CLOCK_MONOTONIC,
+                                       IDENTIFY_USEC, USEC_PER_MSEC, identify_done, d);
+        if (r < 0) {
+                (void) device_stop(d, "identify");
+                return r;
+        }
+        device_set_state(d, DEVICE_IDENTIFYING);
+        return 0;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * A bound massage device: what the database and the plugin say it can do, its state, and the
+ * plugin's private data. The struct is the KneedDevice plugins see through plugin-api.c.
+ */
+
+#include <kneed/plugin.h>
+#include <systemd/sd-event.h>
+
+#include "device-db.h"
+#include "list.h"
+#include "plugin-loader.h"
+
+typedef struct Manager Manager;
+typedef struct Session Session;
+typedef struct KneedDevice Device;
+
+typedef enum DeviceState {
+        DEVICE_IDLE,
+        DEVICE_IDENTIFYING,
+        DEVICE_RUNNING,
+        DEVICE_FAULTED,
+        DEVICE_STATE_MAX,
+} DeviceState;
+
+struct KneedTimer {
+        Device *device;
+        sd_event_source *source;
+        KneedTimerFunc func;
+        void *userdata;
+        LIST_FIELDS(KneedTimer, timers);
+};
+
+struct KneedDevice {
+        Manager *manager;
+        char *id;   /* object path element */
+        char *path; /* object path */
+        char *name;
+        const Plugin *plugin;
+        char *match; /* the Match= entry that bound it, NULL for a runtime probe */
+        KneedTransport transport;
+        uint16_t vendor_id;
+        uint16_t product_id;
+        char *syspath;
+
+        char **zones;
+        unsigned levels;
+        unsigned max_heat_celsius;
+        bool keepalive_supported;
+        char **keys; /* "KEY=VALUE" from the device file's [Plugin <id>] section */
+
+        DeviceState state;
+        bool probing;       /* capability setters are allowed only inside probe() */
+        bool probed;        /* probe() succeeded, so remove() is owed */
+        bool active;        /* the last command left motors or heater on */
+        bool exported;      /* announced on the bus */
+        KneedOutput output; /* the last command delivered */
+        KneedStatus status;
+        char *fault; /* why the device is faulted */
+
+        void *userdata;
+        KneedTimer *timers;
+        sd_event_source *identify_source;
+        sd_event_source *keepalive_source;
+        Session *session;
+
+        LIST_FIELDS(Device, devices);
+};
+
+const char *device_state_to_string(DeviceState s);
+
+/* Creates an unbound device from a database entry (which it copies; info may go away later). */
+int device_new(Manager *m, const char *id, const DeviceInfo *info, const DeviceMatch *match,
+               const Plugin *plugin, Device **ret);
+Device *device_free(Device *d);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Device *, device_free);
+
+/* Calls the plugin's probe(). Returns -ENODEV when the plugin declines. */
+int device_probe(Device *d);
+
+/*
+ * Everything off, through the plugin's stop(), whatever the state; cancels identify and keeps
+ * the device faulted if it was. Safe to call at any time; returns the plugin's result.
+ */
+int device_stop(Device *d, const char *reason);
+
+/* Stops the device and marks it faulted with message; it refuses output until it goes away. */
+void device_fault(Device *d, int error, const char *message);
+
+/* A short, low buzz so that a person can tell which device this is. -EBUSY during a session. */
+int device_identify(Device *d);
+
+/* Called by safety.c after the plugin accepted a command. */
+void device_note_output(Device *d, const KneedOutput *output);
+
+void device_set_state(Device *d, DeviceState state);
+
+/* Whether the device lists zone. */
+bool device_has_zone(const Device *d, const char *zone);

@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-device.h"
+#include "bus-errors.h"
+#include "bus-manager.h"
+#include "config.h"
+#include "kneed-bus.h"
+#include "log.h"
+#include "manager.h"
+#include "strv.h"
+
+int manager_new(const Options *options, Manager **ret)
+{
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(Manager));
+        if (!m)
+                return -ENOMEM;
+        m->options = options;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m)
+{
+        Device *d, *n;
+
+        if (!m)
+                return NULL;
+
+        /* Whatever path got us here (a startup failure, say), no device is left running. */
+        LIST_FOREACH_SAFE (devices, d, n, m->devices) {
+                if (!m->shutting_down)
+                        (void) device_stop(d, "shutdown");
+                LIST_REMOVE(devices, m->devices, d);
+                device_free(d);
+        }
+
+        /* Devices first: their remove() hooks live in the plugin modules. */
+        plugin_set_clear(&m->plugins);
+        device_db_clear(&m->devdb);
+
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        return mfree(m);
+}
+
+unsigned manager_keepalive_ms(const Manager *m)
+{
+        return KEEPALIVE_MS_DEFAULT;
+}
+
+Device *manager_find_device(Manager *m, const char *id)
+{
+        Device *d;
+
+        LIST_FOREACH (devices, d, m->devices)
+                if (streq(d->id, id))
+                        return d;
+        return NULL;
+}
+
+int manager_add_device(Manager *m, Device *d)
+{
+        LIST_APPEND(devices, m->devices, d);
+        m->n_devices++;
+
+        /* A device may have been left running by a crashed daemon: stop before anything else. */
+        (void) device_stop(d, "bind");
+
+        log_info("Device %s: %s (plugin %s) ready", d->id, d->name, d->plugin->desc->id);
+        bus_device_emit_added(d);
+        bus_manager_emit_changed(m, "Devices");
+        return 0;
+}
+
+void manager_remove_device(Manager *m, Device *d, const char *reason)
+{
+        (void) device_stop(d, reason);
+        bus_device_emit_removed(d);
+        LIST_REMOVE(devices, m->devices, d);
+        m->n_devices--;
+        bus_manager_emit_changed(m, "Devices");
+        log_info("Device %s removed (%s)", d->id, reason);
+        device_free(d);
+}
+
+int manager_stop_all(Manager *m, const char *reason)
+{
+        Device *d;
+        int ret = 0;
+
+        LIST_FOREACH (devices, d, m->devices) {
+                int r = device_stop(d, reason);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+static int load_plugins(Manager *m)
+{
+        int r;
+
+        r = plugin_set_load_dir(&m->plugins, m->options->plugin_dir);
+        if (r < 0)
+                return log_warning_errno(
+                        r, "Failed to read plugin directory %s, no plugins loaded: %m",
+                        m->options->plugin_dir);
+        log_debug("Loaded %d plugin(s) from %s", r, m->options->plugin_dir);
+        return 0;
+}
+
+static int load_device_db(Manager *m)
+{
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_strv_free_ char **errors = NULL;
+        int r;
+
+        if (asprintf(&dir, "%s/devices", m->options->data_dir) < 0)
+                return log_oom();
+
+        r = device_db_load_dir(&m->devdb, dir, &errors);
+        STRV_FOREACH (e, errors)
+                log_warning("Ignoring device file: %s", *e);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to read device database %s, ignoring: %m", dir);
+        log_debug("Loaded %d device file(s) from %s", r, dir);
+        return 0;
+}
+
+static int add_virtual_device(Manager *m, const char *model)
+{
+        _cleanup_(device_freep) Device *d = NULL;
+        _cleanup_free_ char *id = NULL;
+        const DeviceMatch *match;
+        const DeviceInfo *info;
+        const Plugin *plugin;
+        int r;
+
+        info = device_db_find(&m->devdb, DEVICE_MATCH_VIRTUAL, 0, 0, model, &match);
+        if (!info)
+                return log_error_errno(-ENOENT,
+                                       "Unknown virtual device model '%s': no device file in "
+                                       "%s/devices has Match=virtual:%s",
+                                       model, m->options->data_dir, model);
+        plugin = plugin_set_find(&m->plugins, info->plugin);
+        if (!plugin)
+                return log_error_errno(
+                        -ENOENT, "Virtual device model '%s' needs plugin '%s', which is not in %s",
+                        model, info->plugin, m->options->plugin_dir);
+
+        if (asprintf(&id, "virtual%u", m->n_virtual++) < 0)
+                return log_oom();
+
+        r = device_new(m, id, info, match, plugin, &d);
+        if (r < 0)
+                return log_oom();
+        d->transport = KNEED_TRANSPORT_VIRTUAL;
+
+        if (m->options->virtual_trace) {
+                char *kv;
+
+                if (asprintf(&kv, "Trace=%s", m->options->virtual_trace) < 0 ||
+                    strv_consume(&d->keys, kv) < 0)
+                        return log_oom();
+        }
+
+        r = device_probe(d);
+        if (r < 0)
+                return log_error_errno(r, "Plugin '%s' refused virtual device %s: %m", info->plugin,
+                                       id);
+
+        return manager_add_device(m, TAKE_PTR(d));
+}
+
+static int add_virtual_devices(Manager *m)
+{
+        int r;
+
+        STRV_FOREACH (model, m->options->virtual_models) {
+                r = add_virtual_device(m, *model);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int manager_reload(Manager *m)
+{
+        DeviceDatabase old = m->devdb;
+
+        log_info("Reloading configuration");
+
+        /* Bound devices keep their copies of their entries; the new database serves new ones. */
+        m->devdb = (DeviceDatabase){};
+        (void) load_device_db(m);
+        device_db_clear(&old);
+        return 0;
+}
+
+static int on_shutdown_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        Manager *m = userdata;
+
+        log_info("Received %s, stopping every device and exiting", strsignal((int) si->ssi_signo));
+        m->shutting_down = true;
+        (void) sd_notify(false, "STOPPING=1");
+        (void) manager_stop_all(m, "shutdown");
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+        Manager *m = userdata;
+
+        (void) sd_notify(false, "RELOADING=1");
+        (void) manager_reload(m);
+        (void) sd_notify(false, "READY=1");
+        return 0;
+}
+
+static int on_bus_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+
+        /* Without the bus nobody can stop a session: stop everything and let systemd restart us. */
+        log_error("Lost the bus connection, stopping every device and exiting");
+        m->shutting_down = true;
+        (void) manager_stop_all(m, "bus-disconnected");
+        return sd_event_exit(m->event, -ECONNRESET);
+}
+
+static int setup_signals(Manager *m)
+{
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(negative_errno(), "Failed to block signals: %m");
+
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_shutdown_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_shutdown_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_reload_signal, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install signal handlers: %m");
+
+        /* Sends WATCHDOG=1 on its own when systemd asks for it (WatchdogSec=). */
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enable the watchdog: %m");
+        return 0;
+}
+
+static const char *bus_description(const Manager *m)
+{
+        switch (m->options->bus_kind) {
+        case BUS_KIND_SESSION:
+                return "the session bus";
+        case BUS_KIND_ADDRESS:
+                return m->options->bus_address;
+        case BUS_KIND_SYSTEM:
+        default:
+                return "the system bus";
+        }
+}
+
+static int connect_bus(Manager *m)
+{
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        switch (m->options->bus_kind) {
+        case BUS_KIND_SESSION:
+                r = sd_bus_open_user(&bus);
+                break;
+        case BUS_KIND_ADDRESS:
+                r = sd_bus_new(&bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(bus, m->options->bus_address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(bus, true);
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+                break;
+        case BUS_KIND_SYSTEM:
+        default:
+                r = sd_bus_open_system(&bus);
+                break;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to %s: %m", bus_description(m));
+
+        r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+
+        r = sd_bus_match_signal(bus, NULL, NULL, "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_bus_disconnected,
+                                m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for bus disconnection: %m");
+
+        m->bus = TAKE_PTR(bus);
+        return 0;
+}
+
+static int request_name(Manager *m)
+{
+        int r;
+
+        r = sd_bus_request_name(m->bus, KNEED_BUS_NAME, 0);
+        if (r == -EEXIST)
+                return log_error_errno(
+                        r, "The bus name %s is already owned on %s: is another kneed running?",
+                        KNEED_BUS_NAME, bus_description(m));
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire the bus name %s on %s: %m",
+                                       KNEED_BUS_NAME, bus_description(m));
+        return 0;
+}
+
+int manager_startup(Manager *m)
+{
+        int r;
+
+        r = bus_errors_register();
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the D-Bus error map: %m");
+
+        r = setup_signals(m);
+        if (r < 0)
+                return r;
+
+        (void) load_plugins(m);
+        (void) load_device_db(m);
+
+        r = connect_bus(m);
+        if (r < 0)
+                return r;
+
+        r = bus_manager_register(m);
+        if (r >= 0)
+                r = bus_device_register(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register D-Bus objects: %m");
+
+        r = add_virtual_devices(m);
+        if (r < 0)
+                return r;
+
+        /* The name comes last: once clients see it, everything above is ready. */
+        r = request_name(m);
+        if (r < 0)
+                return r;
+
+        log_info("kneed %s serving %s with %u device(s)", KNEED_VERSION, bus_description(m),
+                 m->n_devices);
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %u device(s)", m->n_devices);
+        return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The daemon's one context: the loop, the bus, plugins, the device database and devices. */
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "device-db.h"
+#include "device.h"
+#include "options.h"
+#include "plugin-loader.h"
+
+/* Until the policy exists, the dead-man timeout devices are told to use. */
+#define KEEPALIVE_MS_DEFAULT 1000u
+
+struct Manager {
+        const Options *options; /* borrowed from run() */
+        sd_event *event;
+        sd_bus *bus;
+
+        PluginSet plugins;
+        DeviceDatabase devdb;
+
+        Device *devices;
+        unsigned n_devices;
+        unsigned n_virtual; /* counter for virtual device ids */
+
+        bool shutting_down;
+};
+
+int manager_new(const Options *options, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/*
+ * Everything up to serving: plugins, device database, devices (each sent stop right after it
+ * is bound), the bus, signals, and finally the bus name. Logs what failed.
+ */
+int manager_startup(Manager *m);
+
+/* Adds a probed device, tells it to stop, and announces it on the bus. Takes ownership. */
+int manager_add_device(Manager *m, Device *d);
+/* Stops the device, withdraws it from the bus and frees it. */
+void manager_remove_device(Manager *m, Device *d, const char *reason);
+Device *manager_find_device(Manager *m, const char *id);
+
+/* Sends stop to every device. Returns the first error, after trying them all. */
+int manager_stop_all(Manager *m, const char *reason);
+
+/* Re-reads configuration (SIGHUP). */
+int manager_reload(Manager *m);
+
+unsigned manager_keepalive_ms(const Manager *m);

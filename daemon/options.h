@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdio.h>
+
+#include "macro.h"
+
+typedef enum BusKind {
+        BUS_KIND_SYSTEM,
+        BUS_KIND_SESSION,
+        BUS_KIND_ADDRESS,
+} BusKind;
+
+/* At most this many virtual devices; each is a full Device object. */
+#define VIRTUAL_DEVICES_MAX 256u
+
+typedef struct Options {
+        BusKind bus_kind;
+        char *bus_address;
+        char *plugin_dir;
+        char *data_dir;
+        char *state_dir;
+        char *config_path;
+        char *extra_routine_dir;
+        char **virtual_models; /* one entry per virtual device, the model name */
+        char *virtual_trace;
+        double time_scale;
+        int log_level;
+} Options;
+
+void options_done(Options *o);
+
+/*
+ * Parses "N", "MODEL", "MODEL:N" and comma-separated lists of them into one model name per
+ * device ("3" is three of the default model "virtual"). Returns 0, or -EINVAL/-ERANGE with a
+ * message printed to err.
+ */
+int options_parse_virtual_devices(const char *spec, char ***models, FILE *err);
+
+/*
+ * Parses the command line. Returns 1 to run the daemon, 0 when it printed --help or --version
+ * to out and should exit successfully, or a negative errno after printing what was wrong to err.
+ * Defaults for every path come from the build configuration.
+ */
+int options_parse(int argc, char *argv[], Options *ret, FILE *out, FILE *err);

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+
+/*
+ * The functions plugins call (include/kneed/plugin.h). They are exported from the kneed binary
+ * through kneed.sym; everything else in the daemon stays private.
+ */
+
+#include "device.h"
+#include "log.h"
+#include "manager.h"
+#include "strv.h"
+#include "time-util.h"
+#include "zone.h"
+
+const char *kneed_device_get_id(const KneedDevice *device)
+{
+        return device->id;
+}
+
+const char *kneed_device_get_name(const KneedDevice *device)
+{
+        return device->name;
+}
+
+KneedTransport kneed_device_get_transport(const KneedDevice *device)
+{
+        return device->transport;
+}
+
+uint16_t kneed_device_get_vendor_id(const KneedDevice *device)
+{
+        return device->vendor_id;
+}
+
+uint16_t kneed_device_get_product_id(const KneedDevice *device)
+{
+        return device->product_id;
+}
+
+const char *kneed_device_get_match(const KneedDevice *device)
+{
+        return device->match;
+}
+
+const char *kneed_device_get_syspath(const KneedDevice *device)
+{
+        return device->syspath;
+}
+
+const char *kneed_device_get_key(const KneedDevice *device, const char *key)
+{
+        size_t l = strlen(key);
+
+        STRV_FOREACH (kv, device->keys)
+                if (strncmp(*kv, key, l) == 0 && (*kv)[l] == '=')
+                        return *kv + l + 1;
+        return NULL;
+}
+
+size_t kneed_device_get_n_zones(const KneedDevice *device)
+{
+        return strv_length(device->zones);
+}
+
+const char *kneed_device_get_zone(const KneedDevice *device, size_t i)
+{
+        return i < strv_length(device->zones) ? device->zones[i] : NULL;
+}
+
+unsigned kneed_device_get_levels(const KneedDevice *device)
+{
+        return device->levels;
+}
+
+unsigned kneed_device_get_max_heat(const KneedDevice *device)
+{
+        return device->max_heat_celsius;
+}
+
+int kneed_device_set_zones(KneedDevice *device, const char *const *zones)
+{
+        _cleanup_strv_free_ char **copy = NULL;
+        int r;
+
+        if (!device->probing)
+                return -EPERM;
+        if (!zones || !zones[0])
+                return -EINVAL;
+        for (const char *const *z = zones; *z; z++) {
+                if (!zone_name_is_valid(*z) || strv_contains(copy, *z))
+                        return -EINVAL;
+                r = strv_extend(&copy, *z);
+                if (r < 0)
+                        return r;
+        }
+        strv_free(device->zones);
+        device->zones = TAKE_PTR(copy);
+        return 0;
+}
+
+int kneed_device_set_levels(KneedDevice *device, unsigned levels)
+{
+        if (!device->probing)
+                return -EPERM;
+        if (levels == 0 || levels > DEVICE_LEVELS_MAX)
+                return -EINVAL;
+        device->levels = levels;
+        return 0;
+}
+
+int kneed_device_set_max_heat(KneedDevice *device, unsigned max_celsius)
+{
+        if (!device->probing)
+                return -EPERM;
+        if (max_celsius != 0 &&
+            (max_celsius < DEVICE_HEAT_MIN_CELSIUS || max_celsius > DEVICE_HEAT_MAX_CELSIUS))
+                return -EINVAL;
+        device->max_heat_celsius = max_celsius;
+        return 0;
+}
+
+int kneed_device_set_keepalive_supported(KneedDevice *device, bool supported)
+{
+        if (!device->probing)
+                return -EPERM;
+        device->keepalive_supported = supported;
+        return 0;
+}
+
+unsigned kneed_device_get_keepalive_ms(const KneedDevice *device)
+{
+        return device->keepalive_supported ? manager_keepalive_ms(device->manager) : 0;
+}
+
+void kneed_device_set_userdata(KneedDevice *device, void *userdata)
+{
+        device->userdata = userdata;
+}
+
+void *kneed_device_get_userdata(const KneedDevice *device)
+{
+        return device->userdata;
+}
+
+uint64_t kneed_now_usec(void)
+{
+        return now_usec(CLOCK_MONOTONIC);
+}
+
+static int timer_handler(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        KneedTimer *t = userdata;
+
+        t->func(t->device, t->userdata);
+        return 0;
+}
+
+int kneed_timer_new(KneedDevice *device, KneedTimerFunc func, void *userdata, KneedTimer **ret)
+{
+        KneedTimer *t;
+        int r;
+
+        if (!func || !ret)
+                return -EINVAL;
+        t = calloc(1, sizeof(KneedTimer));
+        if (!t)
+                return -ENOMEM;
+        t->device = device;
+        t->func = func;
+        t->userdata = userdata;
+
+        r = sd_event_add_time(device->manager->event, &t->source, CLOCK_MONOTONIC, 0, USEC_PER_MSEC,
+                              timer_handler, t);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(t->source, SD_EVENT_OFF);
+        if (r < 0) {
+                sd_event_source_disable_unref(t->source);
+                free(t);
+                return r;
+        }
+        LIST_PREPEND(timers, device->timers, t);
+        *ret = t;
+        return 0;
+}
+
+int kneed_timer_arm(KneedTimer *timer, uint64_t delay_usec)
+{
+        int r;
+
+        r = sd_event_source_set_time_relative(timer->source, delay_usec);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(timer->source, SD_EVENT_ONESHOT);
+}
+
+void kneed_timer_disarm(KneedTimer *timer)
+{
+        if (timer)
+                (void) sd_event_source_set_enabled(timer->source, SD_EVENT_OFF);
+}
+
+KneedTimer *kneed_timer_free(KneedTimer *timer)
+{
+        if (!timer)
+                return NULL;
+        LIST_REMOVE(timers, timer->device->timers, timer);
+        sd_event_source_disable_unref(timer->source);
+        return mfree(timer);
+}
+
+void kneed_device_report_status(KneedDevice *device, const KneedStatus *status)
+{
+        device->status = *status;
+        if (status->faults != KNEED_FAULT_NONE)
+                device_fault(device, -EIO, "the device reported a fault");
+}
+
+void kneed_device_report_stopped(KneedDevice *device, const char *reason)
+{
+        log_warning("Device %s stopped on its own (%s)", device->id, strna(reason));
+        device->active = false;
+        (void) device_stop(device, reason);
+}
+
+void kneed_device_report_fault(KneedDevice *device, int error, const char *message)
+{
+        device_fault(device, error, message);
+}

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The kneed plugin ABI.
+ *
+ * A plugin is a shared module in the plugin directory that exports one symbol, `kneed_plugin`,
+ * a KneedPlugin descriptor. The daemon dlopen()s the module, checks the descriptor and calls its
+ * hooks from its single event-loop thread; no hook is ever called concurrently with another.
+ *
+ * Plugins never see sd-bus, sd-event or the safety policy. They receive commands that the
+ * daemon's safety clamp has already limited, and talk back only through the kneed_device_*()
+ * functions below. Every function returns >= 0 on success and a negative errno on failure,
+ * unless it says otherwise.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever KneedPlugin's layout or a hook's meaning changes. */
+#define KNEED_PLUGIN_ABI 1
+
+/* The name of the descriptor symbol every plugin exports. */
+#define KNEED_PLUGIN_SYMBOL "kneed_plugin"
+
+/* Opaque; owned by the daemon and valid from probe() until remove() returns. */
+typedef struct KneedDevice KneedDevice;
+
+/* Forward declaration so plugins that don't use libusb need not include its header. */
+struct libusb_device_handle;
+
+typedef enum KneedTransport {
+        KNEED_TRANSPORT_VIRTUAL,
+        KNEED_TRANSPORT_HIDRAW,
+        KNEED_TRANSPORT_USB,
+} KneedTransport;
+
+/* The fixed pattern vocabulary routines use. A plugin maps each to what its hardware can do. */
+typedef enum KneedPattern {
+        KNEED_PATTERN_CONTINUOUS,
+        KNEED_PATTERN_PULSE,
+        KNEED_PATTERN_WAVE,
+        KNEED_PATTERN_PERCUSSION,
+        KNEED_PATTERN_KNEAD,
+        KNEED_PATTERN_SWEEP,
+        KNEED_PATTERN_MAX,
+} KneedPattern;
+
+/*
+ * One command, already clamped by the daemon. It describes the whole desired state: run `zone`
+ * at `level` with `pattern`, every other zone off, and the heater at `heat_celsius` (0 = off).
+ */
+typedef struct KneedOutput {
+        const char *zone;    /* one of the device's zones, see kneed_device_get_zone() */
+        unsigned zone_index; /* its index in the device's zone list */
+        unsigned level;      /* native steps, 0 (motors off) .. kneed_device_get_levels() */
+        KneedPattern pattern;
+        unsigned heat_celsius; /* 0, or at most the device's and the policy's heat cap */
+} KneedOutput;
+
+#define KNEED_TEMPERATURE_UNKNOWN INT32_MIN
+
+/* Fault bits a device can report; any of them stops the device. */
+typedef enum KneedFault {
+        KNEED_FAULT_NONE = 0,
+        KNEED_FAULT_MOTOR = 1u << 0,
+        KNEED_FAULT_HEATER = 1u << 1,
+        KNEED_FAULT_SENSOR = 1u << 2,
+        KNEED_FAULT_OVERHEAT = 1u << 3,
+        KNEED_FAULT_OTHER = 1u << 7,
+} KneedFault;
+
+typedef struct KneedStatus {
+        int32_t temperature_decicelsius; /* KNEED_TEMPERATURE_UNKNOWN when there is no sensor */
+        int contact;                     /* 1 skin contact, 0 none, -1 unknown */
+        uint32_t faults;                 /* KneedFault bits */
+} KneedStatus;
+
+typedef struct KneedPlugin {
+        /* Must be KNEED_PLUGIN_ABI; a module with another value is refused. */
+        uint32_t abi;
+        /* Unique, [a-z0-9-]+, equal to the plugin's folder name and Plugin= in device files. */
+        const char *id;
+
+        /*
+         * Required. Called once for a device the database assigned to this plugin, or for an
+         * unmatched hidraw/usb device (kneed_device_get_match() returns NULL) that a plugin for
+         * a standard device class may claim. Returns -ENODEV to decline, 0 to bind. May set the
+         * capabilities (zones, levels, heat, keepalive) and userdata; may not send output.
+         */
+        int (*probe)(KneedDevice *device);
+
+        /* Required. The device is going away (unplug or shutdown); free what probe() made. */
+        void (*remove)(KneedDevice *device);
+
+        /*
+         * Required. Apply one clamped command. Returns < 0 if it could not be delivered; the
+         * daemon then stops the device and marks it faulted.
+         */
+        int (*set_output)(KneedDevice *device, const KneedOutput *output);
+
+        /* Required. Everything off: motors and heater. Must be safe to call at any time. */
+        int (*stop)(KneedDevice *device);
+
+        /*
+         * Optional. Called every KeepaliveMs while the device runs, for devices whose firmware
+         * stops on its own when the keepalives stop (a dead-man switch).
+         */
+        int (*keepalive)(KneedDevice *device);
+
+        /* Optional. Fill in the device's current status, as far as it is known. */
+        int (*status)(KneedDevice *device, KneedStatus *ret_status);
+} KneedPlugin;
+
+/* ---- Identity -------------------------------------------------------------------------- */
+
+/* The daemon's id for the device, used in its object path. Never NULL. */
+const char *kneed_device_get_id(const KneedDevice *device);
+/* Human-readable model name. Never NULL. */
+const char *kneed_device_get_name(const KneedDevice *device);
+KneedTransport kneed_device_get_transport(const KneedDevice *device);
+/* USB vendor and product IDs; 0 for virtual devices. */
+uint16_t kneed_device_get_vendor_id(const KneedDevice *device);
+uint16_t kneed_device_get_product_id(const KneedDevice *device);
+/* The database Match= entry that bound the device, or NULL when a plugin probes it unmatched. */
+const char *kneed_device_get_match(const KneedDevice *device);
+/* sysfs path, or NULL for virtual devices. */
+const char *kneed_device_get_syspath(const KneedDevice *device);
+
+/*
+ * A key from the device file's [Plugin <id>] section, or NULL when absent. The string stays
+ * valid until remove().
+ */
+const char *kneed_device_get_key(const KneedDevice *device, const char *key);
+
+/* ---- Capabilities (from the device file; a plugin may refine them in probe()) --------- */
+
+size_t kneed_device_get_n_zones(const KneedDevice *device);
+/* Zone i of the device, or NULL when out of range. */
+const char *kneed_device_get_zone(const KneedDevice *device, size_t i);
+/* Highest native level; levels run 0 (off) .. this. */
+unsigned kneed_device_get_levels(const KneedDevice *device);
+/* Highest heater target the device supports in °C, 0 without a heater. */
+unsigned kneed_device_get_max_heat(const KneedDevice *device);
+
+/* Only during probe(). -EINVAL for an empty list, an unknown zone or a zero level count. */
+int kneed_device_set_zones(KneedDevice *device, const char *const *zones);
+int kneed_device_set_levels(KneedDevice *device, unsigned levels);
+int kneed_device_set_max_heat(KneedDevice *device, unsigned max_celsius);
+int kneed_device_set_keepalive_supported(KneedDevice *device, bool supported);
+/*
+ * The dead-man timeout the firmware should use, from the policy, in milliseconds; 0 when the
+ * device doesn't support keepalives. The daemon calls keepalive() well within this period.
+ */
+unsigned kneed_device_get_keepalive_ms(const KneedDevice *device);
+
+/* ---- Plugin state ---------------------------------------------------------------------- */
+
+void kneed_device_set_userdata(KneedDevice *device, void *userdata);
+void *kneed_device_get_userdata(const KneedDevice *device);
+
+/* ---- Time ------------------------------------------------------------------------------ */
+
+/* CLOCK_MONOTONIC in microseconds, the clock every timestamp kneed writes uses. */
+uint64_t kneed_now_usec(void);
+
+typedef struct KneedTimer KneedTimer;
+typedef void (*KneedTimerFunc)(KneedDevice *device, void *userdata);
+
+/*
+ * A one-shot timer on the daemon's loop, owned by the device: it is freed with the device after
+ * remove() at the latest. Created disarmed.
+ */
+int kneed_timer_new(KneedDevice *device, KneedTimerFunc func, void *userdata, KneedTimer **ret);
+/* Fires once, delay_usec from now; re-arming replaces the pending expiry. */
+int kneed_timer_arm(KneedTimer *timer, uint64_t delay_usec);
+void kneed_timer_disarm(KneedTimer *timer);
+/* Accepts NULL; returns NULL. */
+KneedTimer *kneed_timer_free(KneedTimer *timer);
+
+/* ---- Reporting back -------------------------------------------------------------------- */
+
+/*
+ * Tell the daemon what the device reports: temperature, contact, faults. Any fault bit stops
+ * the device and faults it; a temperature above the policy cap turns the heater off.
+ */
+void kneed_device_report_status(KneedDevice *device, const KneedStatus *status);
+
+/*
+ * The device stopped on its own (for example its dead-man timer ran out), with a short reason
+ * such as "keepalive". The daemon ends any session on it.
+ */
+void kneed_device_report_stopped(KneedDevice *device, const char *reason);
+
+/* The device failed; error is a negative errno and message says what happened. */
+void kneed_device_report_fault(KneedDevice *device, int error, const char *message);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,365 @@
+# SPDX-License-Identifier: MIT
+"""
+Integration test harness: a private dbus-daemon per test, the real kneed binary on it, and
+real clients (GDBus through PyGObject, busctl, gdbus, kneectl).
+
+Paths come from the environment meson sets (tests/meson.build). KNEED_DAEMON_WRAPPER, when set,
+is a command prefix for kneed, e.g. valgrind; timeouts then stretch by KNEED_TIMEOUT_FACTOR.
+"""
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import gi
+
+gi.require_version("Gio", "2.0")
+from gi.repository import Gio, GLib  # noqa: E402
+
+BUS_NAME = "org.kneed.Kneed1"
+MANAGER_PATH = "/org/kneed/Kneed1"
+MANAGER_IFACE = "org.kneed.Kneed1.Manager"
+DEVICE_IFACE = "org.kneed.Kneed1.Device"
+SESSION_IFACE = "org.kneed.Kneed1.Session"
+DEVICE_PREFIX = "/org/kneed/Kneed1/device/"
+
+KNEED = os.environ["KNEED_BINARY"]
+KNEECTL = os.environ["KNEECTL_BINARY"]
+PLUGIN_DIR = os.environ["KNEED_PLUGIN_DIR"]
+DATA_DIR = os.environ["KNEED_DATA_DIR"]
+SOURCE_DIR = os.environ["KNEED_SOURCE_DIR"]
+BUILD_DIR = os.environ["KNEED_BUILD_DIR"]
+WRAPPER = shlex.split(os.environ.get("KNEED_DAEMON_WRAPPER", ""))
+TIMEOUT_FACTOR = float(os.environ.get("KNEED_TIMEOUT_FACTOR", "1"))
+
+
+
+def timeout(seconds):
+    return seconds * TIMEOUT_FACTOR
+
+
+def wait_for(predicate, seconds=5.0, interval=0.01, what="condition"):
+    """Polls predicate until it returns a true value, which is returned."""
+    deadline = time.monotonic() + timeout(seconds)
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout(seconds):.1f}s waiting for {what}")
+        time.sleep(interval)
+
+
+class PrivateBus:
+    """A dbus-daemon of our own, so tests never touch the machine's buses."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.process = subprocess.Popen(
+            [os.path.join(SOURCE_DIR, "tools", "private-bus"), directory],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.address = self.process.stdout.readline().strip()
+        if not self.address:
+            raise RuntimeError("dbus-daemon did not print an address")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process.stdout.close()
+
+
+class DBusCallError(Exception):
+    def __init__(self, name, message):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+class Client:
+    """A GDBus client connection to the private bus."""
+
+    def __init__(self, address):
+        self.conn = Gio.DBusConnection.new_for_address_sync(
+            address,
+            Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
+            | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION,
+            None,
+            None,
+        )
+        self.signals = []
+        self.conn.signal_subscribe(
+            BUS_NAME, None, None, None, None, Gio.DBusSignalFlags.NONE, self._on_signal
+        )
+
+    def _on_signal(self, conn, sender, path, iface, member, params):
+        self.signals.append((path, iface, member, params.unpack()))
+
+    def close(self):
+        self.conn.close_sync(None)
+
+    def call(self, path, iface, method, signature=None, args=(), reply=None, timeout_ms=10000):
+        params = GLib.Variant(f"({signature})", args) if signature else None
+        try:
+            result = self.conn.call_sync(
+                BUS_NAME,
+                path,
+                iface,
+                method,
+                params,
+                GLib.VariantType(reply) if reply else None,
+                Gio.DBusCallFlags.NONE,
+                int(timeout_ms * TIMEOUT_FACTOR),
+                None,
+            )
+        except GLib.Error as e:
+            name = Gio.DBusError.get_remote_error(e) or str(e.code)
+            Gio.DBusError.strip_remote_error(e)
+            raise DBusCallError(name, e.message) from None
+        return result.unpack() if result is not None else None
+
+    def get(self, path, iface, prop):
+        (value,) = self.call(
+            path, "org.freedesktop.DBus.Properties", "Get", "ss", (iface, prop), "(v)"
+        )
+        return value
+
+    def get_all(self, path, iface):
+        (values,) = self.call(
+            path, "org.freedesktop.DBus.Properties", "GetAll", "s", (iface,), "(a{sv})"
+        )
+        return values
+
+    def managed_objects(self):
+        (objects,) = self.call(
+            MANAGER_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+            reply="(a{oa{sa{sv}}})",
+        )
+        return objects
+
+    def introspect(self, path):
+        (xml,) = self.call(path, "org.freedesktop.DBus.Introspectable", "Introspect", reply="(s)")
+        return xml
+
+    def pump(self, seconds=0.0):
+        """Runs the GLib main context so that signals are delivered."""
+        ctx = GLib.MainContext.default()
+        deadline = time.monotonic() + seconds
+        while True:
+            while ctx.pending():
+                ctx.iteration(False)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.005)
+
+    def wait_signal(self, member, seconds=5.0, path=None, start=0):
+        """Waits for a signal received at index >= start; returns (index, signal)."""
+        def find():
+            self.pump()
+            for i in range(start, len(self.signals)):
+                s = self.signals[i]
+                if s[2] == member and (path is None or s[0] == path):
+                    return (i, s)
+            return None
+
+        return wait_for(find, seconds, what=f"signal {member}")
+
+
+class Trace:
+    """The virtual plugin's command trace: one dict per line."""
+
+    LINE = re.compile(r"(\w+)=(\S+)")
+
+    def __init__(self, path):
+        self.path = path
+
+    def lines(self):
+        try:
+            with open(self.path) as f:
+                text = f.read()
+        except FileNotFoundError:
+            return []
+        result = []
+        for line in text.splitlines():
+            entry = dict(self.LINE.findall(line))
+            entry["t_us"] = int(entry["t_us"])
+            result.append(entry)
+        return result
+
+    def commands(self, dev=None, start=0):
+        """Lines from index start on, optionally for one device, without keepalives."""
+        return [
+            e for e in self.lines()[start:]
+            if e.get("op") != "keepalive" and (dev is None or e["dev"] == dev)
+        ]
+
+
+class Kneed:
+    """The real kneed binary, run against a private bus."""
+
+    def __init__(self, test, bus, virtual="2", args=(), plugin_dir=PLUGIN_DIR, data_dir=DATA_DIR,
+                 wait=True, trace=True, name="kneed"):
+        self.test = test
+        self.dir = test.tmpdir
+        self.log_path = os.path.join(self.dir, f"{name}.log")
+        self.trace = Trace(os.path.join(self.dir, "trace"))
+        cmd = WRAPPER + [
+            KNEED,
+            f"--bus-address={bus.address}",
+            f"--plugin-dir={plugin_dir}",
+            f"--data-dir={data_dir}",
+            f"--state-dir={os.path.join(self.dir, 'state')}",
+            f"--config={os.path.join(self.dir, 'policy.conf')}",
+            f"--routine-dir={os.path.join(self.dir, 'routines.d')}",
+            "--log-level=debug",
+        ]
+        if virtual:
+            cmd.append(f"--virtual-devices={virtual}")
+            if trace:
+                cmd.append(f"--virtual-trace={self.trace.path}")
+        cmd += list(args)
+        self.log_file = open(self.log_path, "w")
+        self.process = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.STDOUT)
+        self.bus = bus
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        def owned():
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"kneed exited with {self.process.returncode} before owning its name:\n"
+                    + self.log()
+                )
+            r = subprocess.run(
+                ["busctl", f"--address={self.bus.address}", "status", BUS_NAME],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            return r.returncode == 0
+
+        wait_for(owned, 20, interval=0.02, what="kneed to own its bus name")
+
+    def log(self):
+        if not self.log_file.closed:
+            self.log_file.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def wait_log(self, pattern, seconds=5.0):
+        return wait_for(lambda: re.search(pattern, self.log()), seconds, what=f"log {pattern!r}")
+
+    def signal(self, sig):
+        self.process.send_signal(sig)
+
+    def wait_exit(self, seconds=10.0):
+        try:
+            return self.process.wait(timeout=timeout(seconds))
+        finally:
+            if not self.log_file.closed:
+                self.log_file.flush()
+
+    def stop(self):
+        """SIGTERM and wait; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        return self.wait_exit()
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def check_clean_log(self):
+        text = self.log()
+        for bad in ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer",
+                    "Invalid read", "Invalid write", "definitely lost: [1-9]"):
+            if re.search(bad, text):
+                raise AssertionError(f"sanitizer or valgrind report in kneed's log:\n{text}")
+
+
+class KneedTestCase(unittest.TestCase):
+    """Each test gets a temporary directory, a private bus and a client; kneed is started on
+    demand with start_kneed(). Whatever the test does, everything is torn down and kneed's
+    log is checked for sanitizer reports."""
+
+    def setUp(self):
+        self.tmpdir = tempfile.mkdtemp(prefix="kneed-test-")
+        self.bus = PrivateBus(self.tmpdir)
+        self.daemons = []
+        self._client = None
+
+    def tearDown(self):
+        failed = False
+        for d in self.daemons:
+            if d.process.poll() is None:
+                d.kill()
+            d.log_file.close()
+            try:
+                d.check_clean_log()
+            except AssertionError:
+                failed = True
+                raise
+        if self._client:
+            self._client.close()
+        self.bus.stop()
+        if not failed and not os.environ.get("KNEED_KEEP_TMP"):
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+        else:
+            print(f"kept {self.tmpdir}")
+
+    @property
+    def client(self):
+        if not self._client:
+            self._client = Client(self.bus.address)
+        return self._client
+
+    def start_kneed(self, **kwargs):
+        d = Kneed(self, self.bus, **kwargs)
+        self.daemons.append(d)
+        return d
+
+    def kneectl(self, *args, check=True):
+        r = subprocess.run(
+            [KNEECTL, f"--address={self.bus.address}", *args],
+            capture_output=True, text=True, timeout=timeout(30),
+        )
+        if check and r.returncode != 0:
+            raise AssertionError(f"kneectl {' '.join(args)} failed ({r.returncode}): {r.stderr}")
+        return r
+
+    def busctl(self, *args, check=True):
+        r = subprocess.run(
+            ["busctl", f"--address={self.bus.address}", *args],
+            capture_output=True, text=True, timeout=timeout(30),
+        )
+        if check and r.returncode != 0:
+            raise AssertionError(f"busctl {' '.join(args)} failed: {r.stderr}")
+        return r
+
+    def gdbus(self, *args, check=True):
+        r = subprocess.run(
+            ["gdbus", *args[:1], "--address", self.bus.address, *args[1:]],
+            capture_output=True, text=True, timeout=timeout(30),
+        )
+        if check and r.returncode != 0:
+            raise AssertionError(f"gdbus {' '.join(args)} failed: {r.stderr}")
+        return r
+
+    def assertDBusError(self, name, func, *args, **kwargs):
+        with self.assertRaises(DBusCallError) as cm:
+            func(*args, **kwargs)
+        self.assertEqual(cm.exception.name, name, cm.exception.message)
+        return cm.exception
+
+
+def main():
+    unittest.main(verbosity=2)

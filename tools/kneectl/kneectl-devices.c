@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+
+/* kneectl devices | status | stop [DEVICE] */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kneectl.h"
+#include "kneed-bus.h"
+
+static void json_device(JsonWriter *j, const DeviceView *d)
+{
+        json_begin_object(j);
+        json_key(j, "id");
+        json_string(j, d->id);
+        json_key(j, "path");
+        json_string(j, d->path);
+        json_key(j, "name");
+        json_string(j, d->name);
+        json_key(j, "plugin");
+        json_string(j, d->plugin);
+        json_key(j, "transport");
+        json_string(j, d->transport);
+        json_key(j, "zones");
+        json_begin_array(j);
+        STRV_FOREACH (z, d->zones)
+                json_string(j, *z);
+        json_end_array(j);
+        json_key(j, "levels");
+        json_uint(j, d->levels);
+        json_key(j, "has_heat");
+        json_bool(j, d->has_heat);
+        json_key(j, "state");
+        json_string(j, d->state);
+        json_end_object(j);
+}
+
+int verb_devices(Kneectl *k, int argc, char *argv[])
+{
+        DeviceView *views = NULL;
+        size_t n = 0;
+        int r;
+
+        r = kneectl_get_devices(k, &views, &n);
+        if (r < 0)
+                return r;
+
+        if (k->json) {
+                json_begin_array(&k->out);
+                for (size_t i = 0; i < n; i++)
+                        json_device(&k->out, &views[i]);
+                json_end_array(&k->out);
+                json_finish(&k->out);
+        } else if (n == 0)
+                printf("No devices.\n");
+        else {
+                printf("%-12s %-30s %-10s %-10s %6s %-5s %s\n", "ID", "NAME", "PLUGIN", "TRANSPORT",
+                       "LEVELS", "HEAT", "STATE");
+                for (size_t i = 0; i < n; i++)
+                        printf("%-12s %-30s %-10s %-10s %6u %-5s %s\n", views[i].id,
+                               strempty(views[i].name), strempty(views[i].plugin),
+                               strempty(views[i].transport), views[i].levels,
+                               views[i].has_heat ? "yes" : "no", strempty(views[i].state));
+        }
+
+        device_views_free(views, n);
+        return 0;
+}
+
+int verb_status(Kneectl *k, int argc, char *argv[])
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *version = NULL;
+        DeviceView *views = NULL;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_get_property_string(k->bus, KNEED_BUS_NAME, KNEED_MANAGER_PATH,
+                                       KNEED_MANAGER_INTERFACE, "Version", &error, &version);
+        if (r < 0)
+                return kneectl_error(k, "Failed to read the daemon's version", r, &error);
+
+        r = kneectl_get_devices(k, &views, &n);
+        if (r < 0)
+                return r;
+
+        if (k->json) {
+                json_begin_object(&k->out);
+                json_key(&k->out, "version");
+                json_string(&k->out, version);
+                json_key(&k->out, "devices");
+                json_begin_array(&k->out);
+                for (size_t i = 0; i < n; i++)
+                        json_device(&k->out, &views[i]);
+                json_end_array(&k->out);
+                json_end_object(&k->out);
+                json_finish(&k->out);
+        } else {
+                printf("kneed %s on %s, %zu device%s\n", version, k->bus_description, n,
+                       n == 1 ? "" : "s");
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *zones = strv_join(views[i].zones, ", ");
+
+                        printf("  %s: %s (%s), %s\n", views[i].id, strempty(views[i].name),
+                               strempty(views[i].plugin), strempty(views[i].state));
+                        printf("      %u levels%s; zones: %s\n", views[i].levels,
+                               views[i].has_heat ? ", heat" : "", strempty(zones));
+                }
+        }
+
+        device_views_free(views, n);
+        return 0;
+}
+
+int verb_stop(Kneectl *k, int argc, char *argv[])
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (argc > 2) {
+                fprintf(stderr, "kneectl: stop takes at most one device\n");
+                return -EINVAL;
+        }
+
+        if (argc < 2) {
+                r = sd_bus_call_method(k->bus, KNEED_BUS_NAME, KNEED_MANAGER_PATH,
+                                       KNEED_MANAGER_INTERFACE, "StopAll", &error, NULL, NULL);
+                if (r < 0)
+                        return kneectl_error(k, "Failed to stop the devices", r, &error);
+                if (k->json) {
+                        json_begin_object(&k->out);
+                        json_key(&k->out, "stopped");
+                        json_string(&k->out, "all");
+                        json_end_object(&k->out);
+                        json_finish(&k->out);
+                } else
+                        printf("Stopped every device.\n");
+                return 0;
+        }
+
+        r = kneectl_device_path(argv[1], &path);
+        if (r < 0) {
+                fprintf(stderr, "kneectl: '%s' is not a device id or device path\n", argv[1]);
+                return r;
+        }
+        r = sd_bus_call_method(k->bus, KNEED_BUS_NAME, path, KNEED_DEVICE_INTERFACE, "Stop", &error,
+                               NULL, NULL);
+        if (r < 0) {
+                if (sd_bus_error_has_names(&error, "org.freedesktop.DBus.Error.UnknownObject",
+                                           "org.freedesktop.DBus.Error.UnknownMethod")) {
+                        fprintf(stderr, "kneectl: no device '%s'\n", argv[1]);
+                        return -ENODEV;
+                }
+                return kneectl_error(k, "Failed to stop the device", r, &error);
+        }
+        if (k->json) {
+                json_begin_object(&k->out);
+                json_key(&k->out, "stopped");
+                json_string(&k->out, argv[1]);
+                json_end_object(&k->out);
+                json_finish(&k->out);
+        } else
+                printf("Stopped %s.\n", argv[1]);
+        return 0;
+}
