@@ -7,6 +7,8 @@
 #include "kneed-bus.h"
 #include "log.h"
 #include "manager.h"
+#include "pattern.h"
+#include "strv.h"
 
 void bus_manager_emit_changed(Manager *m, const char *property)
 {
@@ -74,6 +76,213 @@ static int method_stop_all(sd_bus_message *message, void *userdata, sd_bus_error
         return sd_bus_reply_method_return(message, NULL);
 }
 
+static int method_list_routines(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sssu)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->routines.n_routines; i++) {
+                const Routine *rt = m->routines.routines[i];
+                r = sd_bus_message_append(reply, "(sssu)", rt->id, rt->name, rt->condition,
+                                          (uint32_t) (rt->duration_ms / 1000));
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int find_routine(Manager *m, const char *id, Routine **ret, sd_bus_error *error)
+{
+        Routine *rt = routine_set_find(&m->routines, id);
+
+        if (!rt)
+                return sd_bus_error_setf(error, KNEED_ERROR_UNKNOWN_ROUTINE,
+                                         "No routine '%s'; ListRoutines() shows what there is", id);
+        *ret = rt;
+        return 0;
+}
+
+static int method_get_routine(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *id;
+        Routine *rt = NULL;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &id);
+        if (r < 0)
+                return r;
+        r = find_routine(m, id, &rt, error);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "sssu", rt->name, rt->condition, rt->summary,
+                                  (uint32_t) (rt->duration_ms / 1000));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ssuuus)");
+        if (r < 0)
+                return r;
+        for (unsigned i = 0; i < rt->n_steps; i++) {
+                const Step *st = &rt->steps[i];
+                r = sd_bus_message_append(reply, "(ssuuus)", st->zone,
+                                          pattern_to_string(st->pattern), st->intensity,
+                                          st->intensity_end, st->duration_ms, st->cue);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+typedef struct StartOptions {
+        bool detach;
+} StartOptions;
+
+static int parse_start_options(sd_bus_message *message, StartOptions *ret, sd_bus_error *error)
+{
+        StartOptions o = {};
+        int r;
+
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read(message, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "detach")) {
+                        int b;
+
+                        if (sd_bus_message_verify_type(message, 'v', "b") <= 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option 'detach' must be a boolean (b)");
+                        r = sd_bus_message_read(message, "v", "b", &b);
+                        if (r < 0)
+                                return r;
+                        o.detach = b;
+                } else
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown option '%s' (known: detach)", key);
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(message);
+        if (r < 0)
+                return r;
+
+        *ret = o;
+        return 0;
+}
+
+/* Whether device d can run routine rt; sets a message naming what is missing. */
+static int check_supported(Manager *m, Device *d, const Routine *rt, sd_bus_error *error)
+{
+        if (routine_requires(rt, "heat") && d->max_heat_celsius == 0)
+                return sd_bus_error_setf(error, KNEED_ERROR_UNSUPPORTED,
+                                         "Routine '%s' needs heat, and device %s has no heater",
+                                         rt->id, d->id);
+        for (unsigned i = 0; i < rt->n_steps; i++)
+                if (!device_has_zone(d, rt->steps[i].zone))
+                        return sd_bus_error_setf(error, KNEED_ERROR_UNSUPPORTED,
+                                                 "Routine '%s' works on the %s (step %u), which "
+                                                 "device %s cannot reach",
+                                                 rt->id, rt->steps[i].zone, i + 1, d->id);
+        if (m->options->time_scale != 1.0 && d->transport != KNEED_TRANSPORT_VIRTUAL)
+                return sd_bus_error_setf(error, KNEED_ERROR_UNSUPPORTED,
+                                         "Device %s is real hardware; --time-scale is only for "
+                                         "virtual devices",
+                                         d->id);
+        return 0;
+}
+
+static int method_start_routine(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const char *device_path, *routine_id, *id;
+        StartOptions options = {};
+        Manager *m = userdata;
+        Session *s;
+        Routine *rt = NULL;
+        Device *d;
+        uid_t uid;
+        int r;
+
+        /* Read the arguments. */
+        r = sd_bus_message_read(message, "os", &device_path, &routine_id);
+        if (r < 0)
+                return r;
+        r = parse_start_options(message, &options, error);
+        if (r < 0)
+                return r;
+
+        /* Validate them. */
+        id = startswith(device_path, KNEED_DEVICE_PATH_PREFIX "/");
+        d = id ? manager_find_device(m, id) : NULL;
+        if (!d)
+                return sd_bus_error_setf(error, KNEED_ERROR_NO_SUCH_DEVICE,
+                                         "No device at %s; ListDevices() shows what there is",
+                                         device_path);
+        r = find_routine(m, routine_id, &rt, error);
+        if (r < 0)
+                return r;
+        if (d->state == DEVICE_FAULTED)
+                return sd_bus_error_setf(error, KNEED_ERROR_DEVICE_FAULTED,
+                                         "Device %s is faulted (%s); unplug and replug it", d->id,
+                                         strna(d->fault));
+        if (d->session)
+                return sd_bus_error_setf(error, KNEED_ERROR_DEVICE_BUSY,
+                                         "Device %s is already running session %u", d->id,
+                                         d->session->id);
+        r = check_supported(m, d, rt, error);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+
+        /* Start. */
+        r = session_start(m, d, rt, uid, options.detach ? NULL : message, &s);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "o", s->path);
+}
+
+static int method_reload(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        int r;
+
+        r = manager_reload(m);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
 
@@ -84,6 +293,17 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_NO_ARGS, SD_BUS_RESULT("ao", devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StopAll", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_stop_all,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListRoutines", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssu)", routines),
+                                method_list_routines, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetRoutine", SD_BUS_ARGS("s", id),
+                                SD_BUS_RESULT("s", name, "s", condition, "s", summary, "u",
+                                              total_seconds, "a(ssuuus)", steps),
+                                method_get_routine, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS(
+                "StartRoutine", SD_BUS_ARGS("o", device, "s", routine, "a{sv}", options),
+                SD_BUS_RESULT("o", session), method_start_routine, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_VTABLE_END,

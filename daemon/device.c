@@ -6,6 +6,7 @@
 #include "log.h"
 #include "manager.h"
 #include "safety.h"
+#include "session.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -171,25 +172,40 @@ static void keepalive_update(Device *d)
 void device_note_output(Device *d, const KneedOutput *output)
 {
         d->output = *output;
+        d->output_valid = true;
         d->active = output->level > 0 || output->heat_celsius > 0;
         keepalive_update(d);
 }
 
-int device_stop(Device *d, const char *reason)
+int device_send_stop(Device *d)
 {
         int r;
 
         d->identify_source = sd_event_source_disable_unref(d->identify_source);
         d->active = false;
+        d->output_valid = false;
         d->output = (KneedOutput){};
         keepalive_update(d);
 
         r = d->plugin->desc->stop(d);
         if (r < 0)
                 log_warning_errno(r, "Device %s: stop command failed: %m", d->id);
-        else
-                log_debug("Device %s: stopped (%s)", d->id, strna(reason));
+        return r;
+}
 
+int device_stop(Device *d, const char *reason)
+{
+        int r;
+
+        /* A session on the device ends first; it comes back here without one. */
+        if (d->session) {
+                session_end(d->session, reason);
+                return 0;
+        }
+
+        r = device_send_stop(d);
+        if (r >= 0)
+                log_debug("Device %s: stopped (%s)", d->id, strna(reason));
         if (d->state != DEVICE_FAULTED)
                 device_set_state(d, DEVICE_IDLE);
         return r;
@@ -201,8 +217,8 @@ void device_fault(Device *d, int error, const char *message)
 
         free(d->fault);
         d->fault = message ? strdup(message) : NULL;
-        (void) device_stop(d, "fault");
         device_set_state(d, DEVICE_FAULTED);
+        (void) device_stop(d, "device-fault");
 }
 
 static int identify_done(sd_event_source *s, uint64_t usec, void *userdata)
@@ -237,7 +253,7 @@ int device_identify(Device *d)
         r = sd_event_add_time_relative(d->manager->event, &d->identify_source, CLOCK_MONOTONIC,
                                        IDENTIFY_USEC, USEC_PER_MSEC, identify_done, d);
         if (r < 0) {
-                (void) device_stop(d, "identify");
+                (void) device_send_stop(d);
                 return r;
         }
         device_set_state(d, DEVICE_IDENTIFYING);

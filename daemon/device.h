@@ -56,6 +56,7 @@ struct KneedDevice {
         bool probed;        /* probe() succeeded, so remove() is owed */
         bool active;        /* the last command left motors or heater on */
         bool exported;      /* announced on the bus */
+        bool output_valid;  /* output holds the last set_output(), no stop since */
         KneedOutput output; /* the last command delivered */
         KneedStatus status;
         char *fault; /* why the device is faulted */
@@ -81,10 +82,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Device *, device_free);
 int device_probe(Device *d);
 
 /*
- * Everything off, through the plugin's stop(), whatever the state; cancels identify and keeps
- * the device faulted if it was. Safe to call at any time; returns the plugin's result.
+ * Stops the device for reason (a short token such as "stop-all"): any session on it ends with
+ * that reason, then the plugin's stop() turns everything off. Cancels identify, keeps the
+ * device faulted if it was. Safe to call at any time; returns the plugin's result.
  */
 int device_stop(Device *d, const char *reason);
+
+/* Only the plugin's stop(), for a pause: the session, if any, stays attached. */
+int device_send_stop(Device *d);
 
 /* Stops the device and marks it faulted with message; it refuses output until it goes away. */
 void device_fault(Device *d, int error, const char *message);

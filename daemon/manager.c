@@ -7,6 +7,7 @@
 #include "bus-device.h"
 #include "bus-errors.h"
 #include "bus-manager.h"
+#include "bus-session.h"
 #include "config.h"
 #include "kneed-bus.h"
 #include "log.h"
@@ -46,9 +47,16 @@ Manager *manager_free(Manager *m)
                 device_free(d);
         }
 
+        while (m->sessions) {
+                Session *s = m->sessions;
+                LIST_REMOVE(sessions, m->sessions, s);
+                session_free(s);
+        }
+
         /* Devices first: their remove() hooks live in the plugin modules. */
         plugin_set_clear(&m->plugins);
         device_db_clear(&m->devdb);
+        routine_set_clear(&m->routines);
 
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -139,6 +147,76 @@ static int load_device_db(Manager *m)
         return 0;
 }
 
+void manager_add_session(Manager *m, Session *s)
+{
+        unsigned finished = 0;
+        Session *i, *n;
+
+        LIST_APPEND(sessions, m->sessions, s);
+        bus_session_emit_added(s);
+
+        /* Bound the memory finished sessions take, whatever their linger time. */
+        LIST_FOREACH (sessions, i, m->sessions)
+                finished += session_state_is_finished(i->state);
+        LIST_FOREACH_SAFE (sessions, i, n, m->sessions) {
+                if (finished <= SESSIONS_FINISHED_MAX)
+                        break;
+                if (session_state_is_finished(i->state)) {
+                        manager_remove_session(m, i);
+                        finished--;
+                }
+        }
+}
+
+void manager_remove_session(Manager *m, Session *s)
+{
+        bus_session_emit_removed(s);
+        LIST_REMOVE(sessions, m->sessions, s);
+        session_free(s);
+}
+
+Session *manager_find_session(Manager *m, unsigned id)
+{
+        Session *s;
+
+        LIST_FOREACH (sessions, s, m->sessions)
+                if (s->id == id)
+                        return s;
+        return NULL;
+}
+
+static int load_routine_dir(RoutineSet *set, const char *dir, bool must_exist)
+{
+        _cleanup_strv_free_ char **errors = NULL;
+        int r;
+
+        r = routine_set_load_dir(set, dir, &errors);
+        STRV_FOREACH (e, errors)
+                log_warning("Ignoring routine: %s", *e);
+        if (r == -ENOENT && !must_exist) {
+                log_debug("No local routines in %s", dir);
+                return 0;
+        }
+        if (r < 0)
+                return log_warning_errno(r, "Failed to read routines from %s, ignoring: %m", dir);
+        log_debug("Loaded %d routine(s) from %s", r, dir);
+        return 0;
+}
+
+static void load_routines(Manager *m)
+{
+        _cleanup_free_ char *dir = NULL;
+
+        if (asprintf(&dir, "%s/routines", m->options->data_dir) < 0) {
+                log_oom();
+                return;
+        }
+        /* Presets first: a local file can add routines but not replace a preset's Id. */
+        (void) load_routine_dir(&m->routines, dir, true);
+        (void) load_routine_dir(&m->routines, m->options->extra_routine_dir, false);
+        log_info("%zu routine(s) available", m->routines.n_routines);
+}
+
 static int add_virtual_device(Manager *m, const char *model)
 {
         _cleanup_(device_freep) Device *d = NULL;
@@ -198,14 +276,20 @@ static int add_virtual_devices(Manager *m)
 
 int manager_reload(Manager *m)
 {
-        DeviceDatabase old = m->devdb;
+        DeviceDatabase old_db = m->devdb;
+        RoutineSet old_routines = m->routines;
 
         log_info("Reloading configuration");
 
         /* Bound devices keep their copies of their entries; the new database serves new ones. */
         m->devdb = (DeviceDatabase){};
         (void) load_device_db(m);
-        device_db_clear(&old);
+        device_db_clear(&old_db);
+
+        /* Running sessions hold a reference to their routine, so it outlives the old set. */
+        m->routines = (RoutineSet){};
+        load_routines(m);
+        routine_set_clear(&old_routines);
         return 0;
 }
 
@@ -350,6 +434,7 @@ int manager_startup(Manager *m)
 
         (void) load_plugins(m);
         (void) load_device_db(m);
+        load_routines(m);
 
         r = connect_bus(m);
         if (r < 0)
@@ -358,6 +443,8 @@ int manager_startup(Manager *m)
         r = bus_manager_register(m);
         if (r >= 0)
                 r = bus_device_register(m);
+        if (r >= 0)
+                r = bus_session_register(m);
         if (r < 0)
                 return log_error_errno(r, "Failed to register D-Bus objects: %m");
 

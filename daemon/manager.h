@@ -10,9 +10,14 @@
 #include "device.h"
 #include "options.h"
 #include "plugin-loader.h"
+#include "routine-set.h"
+#include "session.h"
 
 /* Until the policy exists, the dead-man timeout devices are told to use. */
 #define KEEPALIVE_MS_DEFAULT 1000u
+
+/* Finished sessions kept readable at most; the oldest go first beyond this. */
+#define SESSIONS_FINISHED_MAX 32u
 
 struct Manager {
         const Options *options; /* borrowed from run() */
@@ -25,6 +30,10 @@ struct Manager {
         Device *devices;
         unsigned n_devices;
         unsigned n_virtual; /* counter for virtual device ids */
+
+        RoutineSet routines;
+        Session *sessions; /* running, paused and recently finished, oldest first */
+        unsigned last_session_id;
 
         bool shutting_down;
 };
@@ -48,7 +57,12 @@ Device *manager_find_device(Manager *m, const char *id);
 /* Sends stop to every device. Returns the first error, after trying them all. */
 int manager_stop_all(Manager *m, const char *reason);
 
-/* Re-reads configuration (SIGHUP). */
+void manager_add_session(Manager *m, Session *s);
+/* Withdraws the session from the bus and frees it. */
+void manager_remove_session(Manager *m, Session *s);
+Session *manager_find_session(Manager *m, unsigned id);
+
+/* Re-reads configuration: routines and the device database (SIGHUP, Manager.Reload). */
 int manager_reload(Manager *m);
 
 unsigned manager_keepalive_ms(const Manager *m);

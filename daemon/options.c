@@ -44,6 +44,8 @@ static void help(FILE *out)
                 "comma-separated\n"
                 "     --virtual-trace=FILE   Append every command virtual devices receive to FILE\n"
                 "     --time-scale=N         Run routines N times faster (virtual devices only)\n"
+                "     --session-linger=SEC   Keep finished sessions on the bus this long (default "
+                "60)\n"
                 "     --log-level=LEVEL      err, warning, notice, info or debug (default info)\n",
                 program_invocation_short_name, KNEED_PLUGIN_DIR, KNEED_DATA_DIR,
                 KNEED_LOCAL_ROUTINE_DIR, KNEED_STATE_DIR, KNEED_POLICY_PATH);
@@ -152,6 +154,7 @@ int options_parse(int argc, char *argv[], Options *ret, FILE *out, FILE *err)
                 ARG_VIRTUAL_DEVICES,
                 ARG_VIRTUAL_TRACE,
                 ARG_TIME_SCALE,
+                ARG_SESSION_LINGER,
                 ARG_LOG_LEVEL,
         };
         static const struct option options[] = {
@@ -168,11 +171,13 @@ int options_parse(int argc, char *argv[], Options *ret, FILE *out, FILE *err)
                 {"virtual-devices", required_argument, NULL, ARG_VIRTUAL_DEVICES},
                 {"virtual-trace", required_argument, NULL, ARG_VIRTUAL_TRACE},
                 {"time-scale", required_argument, NULL, ARG_TIME_SCALE},
+                {"session-linger", required_argument, NULL, ARG_SESSION_LINGER},
                 {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
                 {}};
         _cleanup_(options_done) Options o = {
                 .bus_kind = BUS_KIND_SYSTEM,
                 .time_scale = 1.0,
+                .session_linger_usec = 60 * UINT64_C(1000000),
                 .log_level = LOG_INFO,
         };
         int c, r;
@@ -251,6 +256,19 @@ int options_parse(int argc, char *argv[], Options *ret, FILE *out, FILE *err)
                                 return -EINVAL;
                         }
                         o.time_scale = v;
+                        break;
+                }
+                case ARG_SESSION_LINGER: {
+                        unsigned sec;
+
+                        if (safe_atou(optarg, &sec) < 0 || sec > 3600) {
+                                fprintf(err,
+                                        "--session-linger: expected seconds from 0 to 3600, got "
+                                        "'%s'\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        o.session_linger_usec = (uint64_t) sec * 1000000;
                         break;
                 }
                 case ARG_LOG_LEVEL:

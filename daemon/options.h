@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "macro.h"
@@ -25,6 +26,7 @@ typedef struct Options {
         char **virtual_models; /* one entry per virtual device, the model name */
         char *virtual_trace;
         double time_scale;
+        uint64_t session_linger_usec;
         int log_level;
 } Options;
 

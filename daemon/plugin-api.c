@@ -217,8 +217,9 @@ void kneed_device_report_status(KneedDevice *device, const KneedStatus *status)
 
 void kneed_device_report_stopped(KneedDevice *device, const char *reason)
 {
-        log_warning("Device %s stopped on its own (%s)", device->id, strna(reason));
-        device->active = false;
+        if (isempty(reason))
+                reason = "device-stopped";
+        log_warning("Device %s stopped on its own (%s)", device->id, reason);
         (void) device_stop(device, reason);
 }
 

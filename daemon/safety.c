@@ -13,20 +13,32 @@ double safety_lowest_intensity(const Device *d)
         return 100.0 / (double) d->levels;
 }
 
-/* Percent to native steps, rounding down so that a cap in percent is never exceeded. */
-static unsigned intensity_to_level(const Device *d, double intensity)
+/*
+ * A request becomes the nearest native step, and at least one step when it asks for anything,
+ * so that "the lowest setting" runs the motor even on a device with few levels.
+ */
+static unsigned request_to_level(const Device *d, double intensity)
 {
-        double steps = intensity * (double) d->levels / 100.0;
+        long level;
 
-        /* Tolerate float noise: 100/levels percent must map to exactly one step. */
-        return (unsigned) floor(steps + 1e-9);
+        if (!(intensity > 0.0))
+                return 0;
+        level = lround(intensity * (double) d->levels / 100.0);
+        return (unsigned) CLAMP(level, 1L, (long) d->levels);
+}
+
+/* A cap becomes native steps rounding down, so that a cap in percent is never exceeded. */
+static unsigned cap_to_level(const Device *d, double cap)
+{
+        /* Tolerate float noise: 100/levels percent must allow exactly one step. */
+        return (unsigned) MIN(floor(cap * (double) d->levels / 100.0 + 1e-9), (double) d->levels);
 }
 
 int safety_output(Device *d, const OutputRequest *req, SafetyResult *ret_result)
 {
         KneedOutput out = {};
-        double intensity;
-        unsigned heat;
+        unsigned level, cap_level, heat;
+        double cap = 100.0;
         int zi, r;
 
         if (d->state == DEVICE_FAULTED)
@@ -41,18 +53,25 @@ int safety_output(Device *d, const OutputRequest *req, SafetyResult *ret_result)
                 return -EINVAL;
 
         /* 2. The device's own range. */
-        intensity = CLAMP(req->intensity, 0.0, 100.0);
-        if (isnan(intensity))
-                intensity = 0.0;
+        level = request_to_level(d, isnan(req->intensity) ? 0.0 : req->intensity);
+        cap_level = cap_to_level(d, cap);
+        if (level > cap_level)
+                level = cap_level;
         heat = MIN(req->heat_celsius, d->max_heat_celsius);
 
         out = (KneedOutput){
                 .zone = d->zones[zi],
                 .zone_index = (unsigned) zi,
-                .level = intensity_to_level(d, intensity),
+                .level = level,
                 .pattern = req->pattern,
                 .heat_celsius = heat,
         };
+
+        /* Ramps recompute 20 times a second; the device hears only actual changes. */
+        if (d->output_valid && d->output.zone_index == out.zone_index &&
+            d->output.level == out.level && d->output.pattern == out.pattern &&
+            d->output.heat_celsius == out.heat_celsius)
+                goto done;
 
         r = d->plugin->desc->set_output(d, &out);
         if (r < 0) {
@@ -61,10 +80,12 @@ int safety_output(Device *d, const OutputRequest *req, SafetyResult *ret_result)
         }
         device_note_output(d, &out);
 
+done:
         if (ret_result)
                 *ret_result = (SafetyResult){
-                        .capped = intensity < req->intensity || heat < req->heat_celsius,
-                        .intensity = intensity,
+                        .capped = level < request_to_level(d, req->intensity) ||
+                                  heat < req->heat_celsius,
+                        .intensity = (double) level * 100.0 / (double) d->levels,
                         .heat_celsius = heat,
                 };
         return 0;

@@ -354,11 +354,49 @@ class KneedTestCase(unittest.TestCase):
             raise AssertionError(f"gdbus {' '.join(args)} failed: {r.stderr}")
         return r
 
+    def start_routine(self, routine, device="virtual0", client=None, **options):
+        """StartRoutine through GDBus; options become the a{sv} (detach=True, ...)."""
+        variants = {k: (v if isinstance(v, GLib.Variant) else GLib.Variant("b", v))
+                    for k, v in options.items()}
+        (path,) = (client or self.client).call(
+            MANAGER_PATH, MANAGER_IFACE, "StartRoutine", "osa{sv}",
+            (DEVICE_PREFIX + device, routine, variants), "(o)",
+        )
+        return path
+
     def assertDBusError(self, name, func, *args, **kwargs):
         with self.assertRaises(DBusCallError) as cm:
             func(*args, **kwargs)
         self.assertEqual(cm.exception.name, name, cm.exception.message)
         return cm.exception
+
+
+def expected_level(percent, levels):
+    """The native level the safety clamp sends for a request, with no policy caps: the
+    nearest step, at least one when anything is asked for."""
+    if percent <= 0:
+        return 0
+    import math
+    return max(1, min(levels, int(math.floor(percent * levels / 100.0 + 0.5))))
+
+
+def read_routine(path):
+    """A routine file as (header dict, [step dicts])."""
+    import configparser
+    cp = configparser.ConfigParser(interpolation=None, comment_prefixes=("#", ";"))
+    cp.optionxform = str
+    cp.read(path)
+    steps = []
+    n = 1
+    while cp.has_section(f"Step {n}"):
+        steps.append(dict(cp[f"Step {n}"]))
+        n += 1
+    return dict(cp["Routine"]), steps
+
+
+def duration_ms(text):
+    m = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", text)
+    return (int(m.group(1) or 0) * 60 + int(m.group(2) or 0)) * 1000
 
 
 def main():

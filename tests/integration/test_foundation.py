@@ -19,6 +19,7 @@ from kneedtest import (  # noqa: E402
     MANAGER_IFACE,
     MANAGER_PATH,
     PLUGIN_DIR,
+    SESSION_IFACE,
     KneedTestCase,
     main,
     wait_for,
@@ -95,16 +96,18 @@ class FoundationTest(KneedTestCase):
         self.start_kneed(virtual="1")
         with open(CONTRACT) as f:
             contract = interfaces(f.read())
-        live_manager = interfaces(self.client.introspect(MANAGER_PATH))
-        live_device = interfaces(self.client.introspect(DEVICE_PREFIX + "virtual0"))
-
-        self.assertIn("org.freedesktop.DBus.ObjectManager", live_manager)
-        for name, live in ((MANAGER_IFACE, live_manager), (DEVICE_IFACE, live_device)):
+        session = self.start_routine("calf-release", detach=True)
+        live = {
+            MANAGER_IFACE: interfaces(self.client.introspect(MANAGER_PATH)),
+            DEVICE_IFACE: interfaces(self.client.introspect(DEVICE_PREFIX + "virtual0")),
+            SESSION_IFACE: interfaces(self.client.introspect(session)),
+        }
+        self.assertIn("org.freedesktop.DBus.ObjectManager", live[MANAGER_IFACE])
+        for name, objects in live.items():
             with self.subTest(interface=name):
-                self.assertEqual(live[name], contract[name])
-        # Every org.kneed interface in the contract is served by some object type.
-        served = {n for n in list(live_manager) + list(live_device) if n.startswith("org.kneed.")}
-        self.assertEqual(served, {n for n in contract if n in (MANAGER_IFACE, DEVICE_IFACE)})
+                self.assertEqual(objects[name], contract[name])
+        # Every org.kneed interface in the contract is served by one of the object types.
+        self.assertEqual(set(live), {n for n in contract if n.startswith("org.kneed.")})
 
     def test_start_stops_every_device_first(self):
         k = self.start_kneed(virtual="3")

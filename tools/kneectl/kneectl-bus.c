@@ -29,6 +29,24 @@ void device_views_free(DeviceView *views, size_t n)
         free(views);
 }
 
+void session_view_clear(SessionView *v)
+{
+        free(v->path);
+        free(v->routine);
+        free(v->device);
+        free(v->state);
+        free(v->zone);
+        free(v->stop_reason);
+        *v = (SessionView){};
+}
+
+void session_views_free(SessionView *views, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                session_view_clear(&views[i]);
+        free(views);
+}
+
 int kneectl_error(Kneectl *k, const char *what, int r, const sd_bus_error *error)
 {
         if (error && sd_bus_error_is_set(error)) {
@@ -79,6 +97,58 @@ static int read_string(sd_bus_message *m, char **ret)
         return *ret ? 0 : -ENOMEM;
 }
 
+static int read_session_properties(sd_bus_message *m, SessionView *v)
+{
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                if (streq(name, "Routine"))
+                        r = read_string(m, &v->routine);
+                else if (streq(name, "State"))
+                        r = read_string(m, &v->state);
+                else if (streq(name, "Zone"))
+                        r = read_string(m, &v->zone);
+                else if (streq(name, "StopReason"))
+                        r = read_string(m, &v->stop_reason);
+                else if (streq(name, "Device")) {
+                        const char *o;
+                        r = sd_bus_message_read(m, "v", "o", &o);
+                        if (r >= 0) {
+                                free(v->device);
+                                v->device = strdup(o);
+                                r = v->device ? 0 : -ENOMEM;
+                        }
+                } else if (streq(name, "StepIndex"))
+                        r = sd_bus_message_read(m, "v", "u", &v->step_index);
+                else if (streq(name, "StepCount"))
+                        r = sd_bus_message_read(m, "v", "u", &v->step_count);
+                else if (streq(name, "Intensity"))
+                        r = sd_bus_message_read(m, "v", "u", &v->intensity);
+                else if (streq(name, "ElapsedMs"))
+                        r = sd_bus_message_read(m, "v", "u", &v->elapsed_ms);
+                else if (streq(name, "DurationMs"))
+                        r = sd_bus_message_read(m, "v", "u", &v->duration_ms);
+                else
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 static int read_device_properties(sd_bus_message *m, DeviceView *d)
 {
         int r;
@@ -127,12 +197,26 @@ static int read_device_properties(sd_bus_message *m, DeviceView *d)
         return sd_bus_message_exit_container(m);
 }
 
-int kneectl_get_devices(Kneectl *k, DeviceView **ret, size_t *ret_n)
+static int append(void **array, size_t *n, size_t size, const void *item)
+{
+        char *grown = realloc(*array, size * (*n + 1));
+
+        if (!grown)
+                return -ENOMEM;
+        memcpy(grown + size * *n, item, size);
+        *array = grown;
+        (*n)++;
+        return 0;
+}
+
+int kneectl_get_objects(Kneectl *k, DeviceView **ret_devices, size_t *ret_n_devices,
+                        SessionView **ret_sessions, size_t *ret_n_sessions)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        DeviceView *views = NULL;
-        size_t n = 0;
+        DeviceView *devices = NULL;
+        SessionView *sessions = NULL;
+        size_t n_devices = 0, n_sessions = 0;
         int r;
 
         r = sd_bus_call_method(k->bus, KNEED_BUS_NAME, KNEED_MANAGER_PATH,
@@ -142,84 +226,91 @@ int kneectl_get_devices(Kneectl *k, DeviceView **ret, size_t *ret_n)
                 return kneectl_error(k, "Failed to list devices", r, &error);
 
         r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
-        if (r < 0)
-                goto fail;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+        while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
                 DeviceView d = {};
-                const char *path;
-                bool is_device = false;
+                SessionView v = {};
+                const char *path, *slash;
+                int kind = 0; /* 1 device, 2 session */
 
                 r = sd_bus_message_read(reply, "o", &path);
-                if (r < 0)
-                        goto fail;
-                r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
-                if (r < 0)
-                        goto fail;
-                while ((r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
+                while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
                         const char *iface;
 
                         r = sd_bus_message_read(reply, "s", &iface);
                         if (r < 0)
-                                goto fail_device;
+                                break;
                         if (streq(iface, KNEED_DEVICE_INTERFACE)) {
-                                is_device = true;
+                                kind = 1;
                                 r = read_device_properties(reply, &d);
+                        } else if (streq(iface, KNEED_SESSION_INTERFACE)) {
+                                kind = 2;
+                                r = read_session_properties(reply, &v);
                         } else
                                 r = sd_bus_message_skip(reply, "a{sv}");
-                        if (r < 0)
-                                goto fail_device;
-                        r = sd_bus_message_exit_container(reply);
-                        if (r < 0)
-                                goto fail_device;
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(reply);
                 }
-                if (r < 0)
-                        goto fail_device;
-                r = sd_bus_message_exit_container(reply);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        goto fail_device;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
 
-                if (is_device) {
-                        DeviceView *nv;
-                        const char *slash = strrchr(path, '/');
-
+                slash = strrchr(path, '/');
+                if (r >= 0 && kind == 1) {
                         d.path = strdup(path);
-                        d.id = strdup(slash ? slash + 1 : path);
-                        nv = realloc(views, sizeof(DeviceView) * (n + 1));
-                        if (!d.path || !d.id || !nv) {
-                                if (nv)
-                                        views = nv;
-                                r = -ENOMEM;
-                                goto fail_device;
-                        }
-                        views = nv;
-                        views[n++] = d;
-                } else
-                        device_view_clear(&d);
-                continue;
-
-        fail_device:
+                        d.id = strdup(slash + 1);
+                        r = d.path && d.id ? append((void **) &devices, &n_devices, sizeof(d), &d)
+                                           : -ENOMEM;
+                        if (r >= 0)
+                                d = (DeviceView){};
+                } else if (r >= 0 && kind == 2) {
+                        v.path = strdup(path);
+                        v.id = (unsigned) strtoul(slash + 1, NULL, 10);
+                        r = v.path ? append((void **) &sessions, &n_sessions, sizeof(v), &v)
+                                   : -ENOMEM;
+                        if (r >= 0)
+                                v = (SessionView){};
+                }
+                /* Whatever was not handed over (on failure, or an object of no interest). */
                 device_view_clear(&d);
-                goto fail;
+                session_view_clear(&v);
         }
-        if (r < 0)
-                goto fail;
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r < 0) {
+                device_views_free(devices, n_devices);
+                session_views_free(sessions, n_sessions);
+                fprintf(stderr, "kneectl: Failed to parse the object list: %s\n", strerror(-r));
+                return r;
+        }
 
-        /* GetManagedObjects has no order; show devices the way the daemon lists them, by id. */
-        for (size_t i = 1; i < n; i++)
-                for (size_t j = i; j > 0 && strverscmp(views[j - 1].id, views[j].id) > 0; j--) {
-                        DeviceView t = views[j];
-                        views[j] = views[j - 1];
-                        views[j - 1] = t;
+        /* GetManagedObjects has no order; show devices by id and sessions by number. */
+        for (size_t i = 1; i < n_devices; i++)
+                for (size_t j = i; j > 0 && strverscmp(devices[j - 1].id, devices[j].id) > 0; j--) {
+                        DeviceView t = devices[j];
+                        devices[j] = devices[j - 1];
+                        devices[j - 1] = t;
+                }
+        for (size_t i = 1; i < n_sessions; i++)
+                for (size_t j = i; j > 0 && sessions[j - 1].id > sessions[j].id; j--) {
+                        SessionView t = sessions[j];
+                        sessions[j] = sessions[j - 1];
+                        sessions[j - 1] = t;
                 }
 
-        *ret = views;
-        *ret_n = n;
+        *ret_devices = devices;
+        *ret_n_devices = n_devices;
+        if (ret_sessions) {
+                *ret_sessions = sessions;
+                *ret_n_sessions = n_sessions;
+        } else
+                session_views_free(sessions, n_sessions);
         return 0;
+}
 
-fail:
-        device_views_free(views, n);
-        fprintf(stderr, "kneectl: Failed to parse the device list: %s\n", strerror(-r));
-        return r;
+int kneectl_get_devices(Kneectl *k, DeviceView **ret, size_t *ret_n)
+{
+        return kneectl_get_objects(k, ret, ret_n, NULL, NULL);
 }

@@ -68,12 +68,43 @@ int verb_devices(Kneectl *k, int argc, char *argv[])
         return 0;
 }
 
+static void json_session(JsonWriter *j, const SessionView *s)
+{
+        json_begin_object(j);
+        json_key(j, "id");
+        json_uint(j, s->id);
+        json_key(j, "path");
+        json_string(j, s->path);
+        json_key(j, "routine");
+        json_string(j, s->routine);
+        json_key(j, "device");
+        json_string(j, s->device);
+        json_key(j, "state");
+        json_string(j, s->state);
+        json_key(j, "step");
+        json_uint(j, s->step_index);
+        json_key(j, "steps");
+        json_uint(j, s->step_count);
+        json_key(j, "zone");
+        json_string(j, s->zone);
+        json_key(j, "intensity");
+        json_uint(j, s->intensity);
+        json_key(j, "elapsed_ms");
+        json_uint(j, s->elapsed_ms);
+        json_key(j, "duration_ms");
+        json_uint(j, s->duration_ms);
+        json_key(j, "stop_reason");
+        json_string(j, s->stop_reason);
+        json_end_object(j);
+}
+
 int verb_status(Kneectl *k, int argc, char *argv[])
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *version = NULL;
         DeviceView *views = NULL;
-        size_t n = 0;
+        SessionView *sessions = NULL;
+        size_t n = 0, n_sessions = 0;
         int r;
 
         r = sd_bus_get_property_string(k->bus, KNEED_BUS_NAME, KNEED_MANAGER_PATH,
@@ -81,7 +112,7 @@ int verb_status(Kneectl *k, int argc, char *argv[])
         if (r < 0)
                 return kneectl_error(k, "Failed to read the daemon's version", r, &error);
 
-        r = kneectl_get_devices(k, &views, &n);
+        r = kneectl_get_objects(k, &views, &n, &sessions, &n_sessions);
         if (r < 0)
                 return r;
 
@@ -93,6 +124,11 @@ int verb_status(Kneectl *k, int argc, char *argv[])
                 json_begin_array(&k->out);
                 for (size_t i = 0; i < n; i++)
                         json_device(&k->out, &views[i]);
+                json_end_array(&k->out);
+                json_key(&k->out, "sessions");
+                json_begin_array(&k->out);
+                for (size_t i = 0; i < n_sessions; i++)
+                        json_session(&k->out, &sessions[i]);
                 json_end_array(&k->out);
                 json_end_object(&k->out);
                 json_finish(&k->out);
@@ -107,9 +143,23 @@ int verb_status(Kneectl *k, int argc, char *argv[])
                         printf("      %u levels%s; zones: %s\n", views[i].levels,
                                views[i].has_heat ? ", heat" : "", strempty(zones));
                 }
+                for (size_t i = 0; i < n_sessions; i++) {
+                        const SessionView *s = &sessions[i];
+                        const char *dev = s->device ? strrchr(s->device, '/') + 1 : "?";
+
+                        if (streq_ptr(s->state, "running") || streq_ptr(s->state, "paused"))
+                                printf("Session %u: %s on %s, %s, step %u/%u (%s) at %u%%\n", s->id,
+                                       strempty(s->routine), dev, s->state, s->step_index + 1,
+                                       s->step_count, strempty(s->zone), s->intensity);
+                        else
+                                printf("Session %u: %s on %s, %s (%s)\n", s->id,
+                                       strempty(s->routine), dev, strempty(s->state),
+                                       strempty(s->stop_reason));
+                }
         }
 
         device_views_free(views, n);
+        session_views_free(sessions, n_sessions);
         return 0;
 }
 
@@ -139,6 +189,10 @@ int verb_stop(Kneectl *k, int argc, char *argv[])
                         printf("Stopped every device.\n");
                 return 0;
         }
+
+        /* A number or a session path names a session; anything else a device. */
+        if (kneectl_is_session_arg(argv[1]))
+                return kneectl_stop_session(k, argv[1]);
 
         r = kneectl_device_path(argv[1], &path);
         if (r < 0) {

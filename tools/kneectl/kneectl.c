@@ -18,9 +18,10 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
-        {"devices", 1, 1, verb_devices},
-        {"status", 1, 1, verb_status},
-        {"stop", 1, 2, verb_stop},
+        {"devices", 1, 1, verb_devices}, {"status", 1, 1, verb_status},
+        {"stop", 1, 2, verb_stop},       {"routines", 1, 1, verb_routines},
+        {"show", 2, 2, verb_show},       {"start", 2, 6, verb_start},
+        {"pause", 2, 2, verb_pause},     {"resume", 2, 2, verb_resume},
 };
 
 static void help(void)
@@ -30,7 +31,15 @@ static void help(void)
                "Commands:\n"
                "  devices              List the devices kneed drives\n"
                "  status               Show the daemon's version and every device's state\n"
-               "  stop [DEVICE]        Stop one device, or every device\n\n"
+               "  stop [DEVICE]        Stop one device, or every device\n"
+               "  routines             List the preset routines\n"
+               "  show ROUTINE         Show a routine's steps and a plot of its intensity\n"
+               "  start ROUTINE [--device DEVICE] [--watch]\n"
+               "                       Start a routine; --watch follows it live, and Ctrl-C\n"
+               "                       stops it (without --watch it runs on its own)\n"
+               "  pause SESSION        Pause a session (its number or object path)\n"
+               "  resume SESSION       Resume a paused session\n"
+               "  stop SESSION         Stop a session\n\n"
                "Options:\n"
                "  -h --help            Show this help\n"
                "     --version         Show the version\n"

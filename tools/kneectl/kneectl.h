@@ -27,10 +27,30 @@ typedef struct DeviceView {
         char *state;
 } DeviceView;
 
+/* What kneectl knows about one session. */
+typedef struct SessionView {
+        char *path;
+        unsigned id;
+        char *routine;
+        char *device;
+        char *state;
+        char *zone;
+        char *stop_reason;
+        unsigned step_index;
+        unsigned step_count;
+        unsigned intensity;
+        unsigned elapsed_ms;
+        unsigned duration_ms;
+} SessionView;
+
 void device_view_clear(DeviceView *d);
 void device_views_free(DeviceView *views, size_t n);
+void session_view_clear(SessionView *v);
+void session_views_free(SessionView *views, size_t n);
 
-/* Reads every device through ObjectManager.GetManagedObjects. */
+/* Reads every device and session through one ObjectManager.GetManagedObjects call. */
+int kneectl_get_objects(Kneectl *k, DeviceView **ret_devices, size_t *ret_n_devices,
+                        SessionView **ret_sessions, size_t *ret_n_sessions);
 int kneectl_get_devices(Kneectl *k, DeviceView **ret, size_t *ret_n);
 
 /*
@@ -42,6 +62,19 @@ int kneectl_error(Kneectl *k, const char *what, int r, const sd_bus_error *error
 /* Accepts a device id ("virtual0") or object path; writes the object path. */
 int kneectl_device_path(const char *arg, char **ret);
 
+typedef struct RoutineView RoutineView;
+int kneectl_get_routine(Kneectl *k, const char *id, RoutineView *ret);
+
+/* Accepts a session number ("3") or object path; writes the object path. */
+int kneectl_session_path(const char *arg, char **ret);
+bool kneectl_is_session_arg(const char *arg);
+int kneectl_stop_session(Kneectl *k, const char *arg);
+
 int verb_devices(Kneectl *k, int argc, char *argv[]);
+int verb_routines(Kneectl *k, int argc, char *argv[]);
+int verb_show(Kneectl *k, int argc, char *argv[]);
+int verb_start(Kneectl *k, int argc, char *argv[]);
+int verb_pause(Kneectl *k, int argc, char *argv[]);
+int verb_resume(Kneectl *k, int argc, char *argv[]);
 int verb_status(Kneectl *k, int argc, char *argv[]);
 int verb_stop(Kneectl *k, int argc, char *argv[]);
