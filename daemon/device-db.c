@@ -128,6 +128,10 @@ static int parse_device_key(IniParser *p, ParseState *st, const char *key, const
                 STRV_FOREACH (z, info->zones) {
                         if (!zone_name_is_valid(*z))
                                 return ini_error(p, -EINVAL, "unknown zone '%s' in Zones", *z);
+                        if (zone_from_string(*z) == ZONE_KNEECAP)
+                                return ini_error(
+                                        p, -EINVAL,
+                                        "the kneecap is never a massage target, not a device zone");
                         for (char *const *y = info->zones; y < z; y++)
                                 if (streq(*y, *z))
                                         return ini_error(p, -EINVAL, "Zones lists '%s' twice", *z);
@@ -205,7 +209,7 @@ static int on_key(IniParser *p, const char *section, const char *key, const char
                                                             : 0;
 }
 
-static int check_complete(const char *name, ParseState *st, char **ret_error)
+static int check_complete(const char *name, ParseState *st, char **error_message)
 {
         DeviceInfo *info = st->info;
         const char *missing = NULL;
@@ -223,32 +227,33 @@ static int check_complete(const char *name, ParseState *st, char **ret_error)
         else if (info->levels == 0)
                 missing = "key Levels";
         if (missing) {
-                if (asprintf(ret_error, "%s: missing %s", name, missing) < 0)
-                        *ret_error = NULL;
+                if (asprintf(error_message, "%s: missing %s", name, missing) < 0)
+                        *error_message = NULL;
                 return -EINVAL;
         }
 
         if (st->seen_heat && st->heat && info->max_heat_celsius == 0) {
-                if (asprintf(ret_error, "%s: Heat=yes needs MaxHeatCelsius", name) < 0)
-                        *ret_error = NULL;
+                if (asprintf(error_message, "%s: Heat=yes needs MaxHeatCelsius", name) < 0)
+                        *error_message = NULL;
                 return -EINVAL;
         }
         if ((!st->seen_heat || !st->heat) && info->max_heat_celsius > 0) {
-                if (asprintf(ret_error, "%s: MaxHeatCelsius is set but Heat is not yes", name) < 0)
-                        *ret_error = NULL;
+                if (asprintf(error_message, "%s: MaxHeatCelsius is set but Heat is not yes", name) <
+                    0)
+                        *error_message = NULL;
                 return -EINVAL;
         }
         if (st->plugin_section && !streq(st->plugin_section, info->plugin)) {
-                if (asprintf(ret_error, "%s:%u: section [Plugin %s] does not match Plugin=%s", name,
-                             st->plugin_section_line, st->plugin_section, info->plugin) < 0)
-                        *ret_error = NULL;
+                if (asprintf(error_message, "%s:%u: section [Plugin %s] does not match Plugin=%s",
+                             name, st->plugin_section_line, st->plugin_section, info->plugin) < 0)
+                        *error_message = NULL;
                 return -EINVAL;
         }
         return 0;
 }
 
 int device_info_parse_buffer(const char *name, const char *data, size_t size, DeviceInfo **ret,
-                             char **ret_error)
+                             char **error_message)
 {
         static const IniCallbacks callbacks = {.section = on_section, .key = on_key};
         _cleanup_(device_info_freep) DeviceInfo *info = NULL;
@@ -263,9 +268,9 @@ int device_info_parse_buffer(const char *name, const char *data, size_t size, De
                 return -ENOMEM;
         st.info = info;
 
-        r = ini_parse_buffer(name, data, size, &callbacks, &st, ret_error);
+        r = ini_parse_buffer(name, data, size, &callbacks, &st, error_message);
         if (r >= 0)
-                r = check_complete(name, &st, ret_error);
+                r = check_complete(name, &st, error_message);
         free(st.plugin_section);
         if (r < 0)
                 return r;
@@ -274,7 +279,7 @@ int device_info_parse_buffer(const char *name, const char *data, size_t size, De
         return 0;
 }
 
-int device_info_load(const char *path, DeviceInfo **ret, char **ret_error)
+int device_info_load(const char *path, DeviceInfo **ret, char **error_message)
 {
         _cleanup_free_ char *data = NULL;
         size_t size;
@@ -282,11 +287,11 @@ int device_info_load(const char *path, DeviceInfo **ret, char **ret_error)
 
         r = read_full_file(path, INI_FILE_MAX_SIZE, &data, &size);
         if (r < 0) {
-                if (asprintf(ret_error, "%s: %s", path, strerror(-r)) < 0)
-                        *ret_error = NULL;
+                if (asprintf(error_message, "%s: %s", path, strerror(-r)) < 0)
+                        *error_message = NULL;
                 return r;
         }
-        return device_info_parse_buffer(path, data, size, ret, ret_error);
+        return device_info_parse_buffer(path, data, size, ret, error_message);
 }
 
 const char *device_info_get_plugin_key(const DeviceInfo *info, const char *key)
@@ -336,7 +341,7 @@ static int filter_device_files(const struct dirent *de)
         return de->d_name[0] != '.' && l > 7 && streq(de->d_name + l - 7, ".device");
 }
 
-int device_db_load_dir(DeviceDatabase *db, const char *dir, char ***ret_errors)
+int device_db_load_dir(DeviceDatabase *db, const char *dir, char ***errors)
 {
         struct dirent **names = NULL;
         int n, loaded = 0;
@@ -373,9 +378,8 @@ int device_db_load_dir(DeviceDatabase *db, const char *dir, char ***ret_errors)
                                 }
                         }
                 if (r < 0) {
-                        if (ret_errors)
-                                (void) strv_consume(ret_errors,
-                                                    error ? TAKE_PTR(error) : strdup(path));
+                        if (errors)
+                                (void) strv_consume(errors, error ? TAKE_PTR(error) : strdup(path));
                         continue;
                 }
 

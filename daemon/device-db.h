@@ -48,10 +48,10 @@ struct DeviceInfo {
 DeviceInfo *device_info_free(DeviceInfo *info);
 DEFINE_TRIVIAL_CLEANUP_FUNC(DeviceInfo *, device_info_free);
 
-/* Parses one device file. On failure *ret_error says "FILE:LINE: what was wrong". */
+/* Parses one device file. On failure *error_message says "FILE:LINE: what was wrong". */
 int device_info_parse_buffer(const char *name, const char *data, size_t size, DeviceInfo **ret,
-                             char **ret_error);
-int device_info_load(const char *path, DeviceInfo **ret, char **ret_error);
+                             char **error_message);
+int device_info_load(const char *path, DeviceInfo **ret, char **error_message);
 
 /* Looks up a key of the [Plugin <id>] section; NULL when absent. */
 const char *device_info_get_plugin_key(const DeviceInfo *info, const char *key);
@@ -67,7 +67,7 @@ typedef struct DeviceDatabase {
  * file is refused the same way. Returns the number of files loaded, or a negative errno when
  * the directory can't be read.
  */
-int device_db_load_dir(DeviceDatabase *db, const char *dir, char ***ret_errors);
+int device_db_load_dir(DeviceDatabase *db, const char *dir, char ***errors);
 void device_db_clear(DeviceDatabase *db);
 
 const DeviceInfo *device_db_find(const DeviceDatabase *db, DeviceMatchType type, uint16_t vendor_id,

@@ -39,6 +39,7 @@ int device_new(Manager *m, const char *id, const DeviceInfo *info, const DeviceM
         d->transport = KNEED_TRANSPORT_VIRTUAL;
         d->status.temperature_decicelsius = KNEED_TEMPERATURE_UNKNOWN;
         d->status.contact = -1;
+        d->hidraw_fd = -1;
         d->id = strdup(id);
         if (!d->id || asprintf(&d->path, "%s/%s", KNEED_DEVICE_PATH_PREFIX, id) < 0)
                 return -ENOMEM;
@@ -77,6 +78,8 @@ Device *device_free(Device *d)
                 kneed_timer_free(d->timers);
         sd_event_source_disable_unref(d->identify_source);
         sd_event_source_disable_unref(d->keepalive_source);
+        sd_event_source_disable_unref(d->input_source);
+        safe_close(d->hidraw_fd);
 
         free(d->id);
         free(d->path);
@@ -84,6 +87,8 @@ Device *device_free(Device *d)
         free(d->match);
         free(d->syspath);
         free(d->fault);
+        free(d->pending_fault);
+        free(d->pending_stopped);
         strv_free(d->zones);
         strv_free(d->keys);
         return mfree(d);
@@ -91,7 +96,8 @@ Device *device_free(Device *d)
 
 void device_set_state(Device *d, DeviceState state)
 {
-        if (d->state == state)
+        /* Faulted is final: only a new device object (a replug) starts over. */
+        if (d->state == state || d->state == DEVICE_FAULTED)
                 return;
         log_debug("Device %s: %s -> %s", d->id, device_state_to_string(d->state),
                   device_state_to_string(state));
@@ -104,12 +110,40 @@ bool device_has_zone(const Device *d, const char *zone)
         return strv_contains(d->zones, zone);
 }
 
+void device_hook_begin(Device *d)
+{
+        d->in_hook++;
+}
+
+int device_hook_end(Device *d)
+{
+        _cleanup_free_ char *fault = NULL, *stopped = NULL;
+
+        if (--d->in_hook > 0)
+                return 0;
+
+        fault = TAKE_PTR(d->pending_fault);
+        stopped = TAKE_PTR(d->pending_stopped);
+        if (fault) {
+                device_fault(d, d->pending_fault_error, fault);
+                return -EIO;
+        }
+        if (stopped) {
+                log_warning("Device %s stopped on its own (%s)", d->id, stopped);
+                (void) device_stop(d, stopped);
+                return -ECANCELED;
+        }
+        return 0;
+}
+
 int device_probe(Device *d)
 {
         int r;
 
         d->probing = true;
+        device_hook_begin(d);
         r = d->plugin->desc->probe(d);
+        (void) device_hook_end(d);
         d->probing = false;
         if (r < 0)
                 return r;
@@ -129,7 +163,10 @@ static int keepalive_handler(sd_event_source *s, uint64_t usec, void *userdata)
         unsigned interval = manager_keepalive_ms(d->manager);
         int r;
 
+        device_hook_begin(d);
         r = d->plugin->desc->keepalive(d);
+        if (device_hook_end(d) < 0)
+                return 0; /* the device faulted or stopped itself meanwhile */
         if (r < 0) {
                 device_fault(d, r, "keepalive could not be delivered");
                 return 0;
@@ -187,10 +224,20 @@ int device_send_stop(Device *d)
         d->output = (KneedOutput){};
         keepalive_update(d);
 
+        /* A fault the plugin reports while stopping is applied; the stop itself still counts. */
+        device_hook_begin(d);
         r = d->plugin->desc->stop(d);
-        if (r < 0)
-                log_warning_errno(r, "Device %s: stop command failed: %m", d->id);
-        return r;
+        (void) device_hook_end(d);
+        if (r < 0) {
+                /* The motor may still be running: say so loudly, and never call it idle. */
+                log_error_errno(r, "Device %s: the stop command failed, marking it faulted: %m",
+                                d->id);
+                if (!d->fault)
+                        d->fault = strdup("the stop command failed");
+                device_set_state(d, DEVICE_FAULTED);
+                return r;
+        }
+        return 0;
 }
 
 int device_stop(Device *d, const char *reason)
@@ -199,24 +246,29 @@ int device_stop(Device *d, const char *reason)
 
         /* A session on the device ends first; it comes back here without one. */
         if (d->session) {
-                session_end(d->session, reason);
-                return 0;
+                Session *s = d->session;
+                session_end(s, reason);
+                return s->device_stop_result;
         }
 
         r = device_send_stop(d);
-        if (r >= 0)
+        if (r >= 0) {
                 log_debug("Device %s: stopped (%s)", d->id, strna(reason));
-        if (d->state != DEVICE_FAULTED)
                 device_set_state(d, DEVICE_IDLE);
+        }
         return r;
 }
 
 void device_fault(Device *d, int error, const char *message)
 {
-        log_error_errno(error, "Device %s: %s, stopping it: %m", d->id, strna(message));
-
-        free(d->fault);
-        d->fault = message ? strdup(message) : NULL;
+        if (d->state == DEVICE_FAULTED && d->fault)
+                log_error_errno(error, "Device %s: %s (already faulted: %s)", d->id, strna(message),
+                                d->fault);
+        else {
+                log_error_errno(error, "Device %s: %s, stopping it: %m", d->id, strna(message));
+                free(d->fault);
+                d->fault = message ? strdup(message) : NULL;
+        }
         device_set_state(d, DEVICE_FAULTED);
         (void) device_stop(d, "device-fault");
 }
@@ -248,6 +300,8 @@ int device_identify(Device *d)
         r = safety_output(d, &req, NULL);
         if (r < 0)
                 return r;
+        if (d->state == DEVICE_FAULTED)
+                return -EIO;
 
         d->identify_source = sd_event_source_disable_unref(d->identify_source);
         r = sd_event_add_time_relative(d->manager->event, &d->identify_source, CLOCK_MONOTONIC,

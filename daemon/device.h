@@ -61,6 +61,18 @@ struct KneedDevice {
         KneedStatus status;
         char *fault; /* why the device is faulted */
 
+        /* Plugin reports made from inside one of its hooks wait until the hook returns. */
+        unsigned in_hook;
+        int pending_fault_error;
+        char *pending_fault;
+        char *pending_stopped;
+
+        int hidraw_fd;                           /* -1 unless the transport is hidraw */
+        struct libusb_device_handle *usb_handle; /* NULL unless the transport is usb */
+        sd_event_source *input_source;
+        KneedInputFunc input_func;
+        void *input_userdata;
+
         void *userdata;
         KneedTimer *timers;
         sd_event_source *identify_source;
@@ -91,8 +103,20 @@ int device_stop(Device *d, const char *reason);
 /* Only the plugin's stop(), for a pause: the session, if any, stays attached. */
 int device_send_stop(Device *d);
 
-/* Stops the device and marks it faulted with message; it refuses output until it goes away. */
+/*
+ * Stops the device and marks it faulted with message; it refuses output until it goes away
+ * (faulted is final for a device object: a replugged device is a new one).
+ */
 void device_fault(Device *d, int error, const char *message);
+
+/*
+ * Brackets every call into a plugin hook. Reports the plugin makes inside the hook (faults,
+ * stopping on its own) are applied by device_hook_end(), after the hook returned, so that the
+ * daemon never re-enters a plugin. Returns -EIO if the plugin reported a fault during the hook,
+ * -ECANCELED if it reported stopping on its own, 0 otherwise.
+ */
+void device_hook_begin(Device *d);
+int device_hook_end(Device *d);
 
 /* A short, low buzz so that a person can tell which device this is. -EBUSY during a session. */
 int device_identify(Device *d);

@@ -155,7 +155,7 @@ static int handler(void *userdata, const char *section, const char *key, const c
 }
 
 int ini_parse_buffer(const char *name, const char *data, size_t size, const IniCallbacks *cb,
-                     void *userdata, char **ret_error)
+                     void *userdata, char **error_message)
 {
         IniParser p = {
                 .name = name,
@@ -181,8 +181,8 @@ int ini_parse_buffer(const char *name, const char *data, size_t size, const IniC
         strv_free(p.seen_keys);
 
         if (p.error_code < 0) {
-                if (ret_error)
-                        *ret_error = TAKE_PTR(p.error);
+                if (error_message)
+                        *error_message = TAKE_PTR(p.error);
                 free(p.error);
                 return p.error_code;
         }
@@ -244,7 +244,7 @@ int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *r
         return 0;
 }
 
-int ini_parse_path(const char *path, const IniCallbacks *cb, void *userdata, char **ret_error)
+int ini_parse_path(const char *path, const IniCallbacks *cb, void *userdata, char **error_message)
 {
         _cleanup_free_ char *data = NULL;
         size_t size;
@@ -252,10 +252,10 @@ int ini_parse_path(const char *path, const IniCallbacks *cb, void *userdata, cha
 
         r = read_full_file(path, INI_FILE_MAX_SIZE, &data, &size);
         if (r < 0) {
-                if (ret_error && asprintf(ret_error, "%s: %s", path,
-                                          r == -EFBIG ? "file is too large" : strerror(-r)) < 0)
-                        *ret_error = NULL;
+                if (error_message && asprintf(error_message, "%s: %s", path,
+                                              r == -EFBIG ? "file is too large" : strerror(-r)) < 0)
+                        *error_message = NULL;
                 return r;
         }
-        return ini_parse_buffer(path, data, size, cb, userdata, ret_error);
+        return ini_parse_buffer(path, data, size, cb, userdata, error_message);
 }

@@ -34,13 +34,13 @@ typedef struct IniCallbacks {
 
 /*
  * Parses a buffer that need not be NUL-terminated. name is used in error messages.
- * Returns 0, or a negative errno with "NAME:LINE: what was wrong" in *ret_error.
+ * Returns 0, or a negative errno with "NAME:LINE: what was wrong" in *error_message.
  */
 int ini_parse_buffer(const char *name, const char *data, size_t size, const IniCallbacks *cb,
-                     void *userdata, char **ret_error);
+                     void *userdata, char **error_message);
 
 /* Reads path (at most INI_FILE_MAX_SIZE bytes) and parses it as above. */
-int ini_parse_path(const char *path, const IniCallbacks *cb, void *userdata, char **ret_error);
+int ini_parse_path(const char *path, const IniCallbacks *cb, void *userdata, char **error_message);
 
 /* Records an error at the current line; returns error (negative). */
 int ini_error(IniParser *p, int error, const char *format, ...) _printf_(3, 4);

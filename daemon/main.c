@@ -15,7 +15,7 @@ static int run(int argc, char *argv[])
 
         setlocale(LC_ALL, "C");
 
-        r = options_parse(argc, argv, &options, stdout, stderr);
+        r = options_parse(argc, argv, stdout, stderr, &options);
         if (r <= 0)
                 return r;
         log_set_max_level(options.log_level);

@@ -243,7 +243,7 @@ static int add_virtual_device(Manager *m, const char *model)
 
         r = device_new(m, id, info, match, plugin, &d);
         if (r < 0)
-                return log_oom();
+                return log_error_errno(r, "Failed to create virtual device %s: %m", id);
         d->transport = KNEED_TRANSPORT_VIRTUAL;
 
         if (m->options->virtual_trace) {
@@ -297,11 +297,15 @@ static int on_shutdown_signal(sd_event_source *s, const struct signalfd_siginfo 
 {
         Manager *m = userdata;
 
+        int r;
+
         log_info("Received %s, stopping every device and exiting", strsignal((int) si->ssi_signo));
         m->shutting_down = true;
         (void) sd_notify(false, "STOPPING=1");
-        (void) manager_stop_all(m, "shutdown");
-        return sd_event_exit(m->event, 0);
+        r = manager_stop_all(m, "shutdown");
+        if (r < 0)
+                log_error_errno(r, "Not every device confirmed the stop: %m");
+        return sd_event_exit(m->event, r < 0 ? r : 0);
 }
 
 static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)

@@ -51,7 +51,7 @@ static void help(FILE *out)
                 KNEED_LOCAL_ROUTINE_DIR, KNEED_STATE_DIR, KNEED_POLICY_PATH);
 }
 
-int options_parse_virtual_devices(const char *spec, char ***models, FILE *err)
+int options_parse_virtual_devices(const char *spec, FILE *err, char ***models)
 {
         _cleanup_strv_free_ char **items = NULL, **result = NULL;
         int r;
@@ -139,7 +139,7 @@ static int set_default(char **dst, const char *value)
         return *dst ? 0 : -ENOMEM;
 }
 
-int options_parse(int argc, char *argv[], Options *ret, FILE *out, FILE *err)
+int options_parse(int argc, char *argv[], FILE *out, FILE *err, Options *ret)
 {
         enum {
                 ARG_VERSION = 0x100,
@@ -232,7 +232,7 @@ int options_parse(int argc, char *argv[], Options *ret, FILE *out, FILE *err)
                                 return r;
                         break;
                 case ARG_VIRTUAL_DEVICES:
-                        r = options_parse_virtual_devices(optarg, &o.virtual_models, err);
+                        r = options_parse_virtual_devices(optarg, err, &o.virtual_models);
                         if (r < 0)
                                 return r;
                         break;

@@ -34,14 +34,14 @@ void options_done(Options *o);
 
 /*
  * Parses "N", "MODEL", "MODEL:N" and comma-separated lists of them into one model name per
- * device ("3" is three of the default model "virtual"). Returns 0, or -EINVAL/-ERANGE with a
- * message printed to err.
+ * device ("3" is three of the default model "virtual"), appending to *models (in and out).
+ * Returns 0, or -EINVAL/-ERANGE with a message printed to err and *models unchanged.
  */
-int options_parse_virtual_devices(const char *spec, char ***models, FILE *err);
+int options_parse_virtual_devices(const char *spec, FILE *err, char ***models);
 
 /*
  * Parses the command line. Returns 1 to run the daemon, 0 when it printed --help or --version
  * to out and should exit successfully, or a negative errno after printing what was wrong to err.
  * Defaults for every path come from the build configuration.
  */
-int options_parse(int argc, char *argv[], Options *ret, FILE *out, FILE *err);
+int options_parse(int argc, char *argv[], FILE *out, FILE *err, Options *ret);

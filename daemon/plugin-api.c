@@ -5,6 +5,8 @@
  * through kneed.sym; everything else in the daemon stays private.
  */
 
+#include <sys/epoll.h>
+
 #include "device.h"
 #include "log.h"
 #include "manager.h"
@@ -87,7 +89,8 @@ int kneed_device_set_zones(KneedDevice *device, const char *const *zones)
         if (!zones || !zones[0])
                 return -EINVAL;
         for (const char *const *z = zones; *z; z++) {
-                if (!zone_name_is_valid(*z) || strv_contains(copy, *z))
+                if (!zone_name_is_valid(*z) || zone_from_string(*z) == ZONE_KNEECAP ||
+                    strv_contains(copy, *z))
                         return -EINVAL;
                 r = strv_extend(&copy, *z);
                 if (r < 0)
@@ -211,19 +214,98 @@ KneedTimer *kneed_timer_free(KneedTimer *timer)
 void kneed_device_report_status(KneedDevice *device, const KneedStatus *status)
 {
         device->status = *status;
-        if (status->faults != KNEED_FAULT_NONE)
-                device_fault(device, -EIO, "the device reported a fault");
+        if (status->faults != KNEED_FAULT_NONE) {
+                char message[64];
+
+                snprintf(message, sizeof(message), "the device reported a fault (bits 0x%02x)",
+                         (unsigned) status->faults);
+                kneed_device_report_fault(device, -EIO, message);
+        }
 }
 
 void kneed_device_report_stopped(KneedDevice *device, const char *reason)
 {
         if (isempty(reason))
                 reason = "device-stopped";
+        if (device->in_hook > 0) {
+                if (!device->pending_stopped)
+                        device->pending_stopped = strdup(reason);
+                return;
+        }
         log_warning("Device %s stopped on its own (%s)", device->id, reason);
         (void) device_stop(device, reason);
 }
 
 void kneed_device_report_fault(KneedDevice *device, int error, const char *message)
 {
-        device_fault(device, error, message);
+        if (device->in_hook > 0) {
+                /* The first report wins; it is applied once the hook returns. */
+                if (!device->pending_fault) {
+                        device->pending_fault = strdup(message ? message : "fault");
+                        device->pending_fault_error = error < 0 ? error : -EIO;
+                }
+                return;
+        }
+        device_fault(device, error < 0 ? error : -EIO, message);
+}
+
+int kneed_device_get_hidraw_fd(const KneedDevice *device)
+{
+        return device->transport == KNEED_TRANSPORT_HIDRAW && device->hidraw_fd >= 0
+                       ? device->hidraw_fd
+                       : -ENODEV;
+}
+
+struct libusb_device_handle *kneed_device_get_usb_handle(const KneedDevice *device)
+{
+        return device->transport == KNEED_TRANSPORT_USB ? device->usb_handle : NULL;
+}
+
+static int on_input(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        KneedDevice *d = userdata;
+        uint8_t report[4096];
+        ssize_t n;
+
+        /* Drain what is there; a bounded number of reads keeps one chatty device from
+         * starving the loop. */
+        for (unsigned i = 0; i < 16; i++) {
+                n = read(fd, report, sizeof(report));
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                return 0;
+                        kneed_device_report_fault(d, negative_errno(), "reading input failed");
+                        d->input_source = sd_event_source_disable_unref(d->input_source);
+                        return 0;
+                }
+                if (n == 0 || !d->input_func)
+                        return 0;
+                device_hook_begin(d);
+                d->input_func(d, report, (size_t) n, d->input_userdata);
+                if (device_hook_end(d) < 0)
+                        return 0;
+        }
+        return 0;
+}
+
+int kneed_device_watch_input(KneedDevice *device, KneedInputFunc func, void *userdata)
+{
+        int r;
+
+        if (device->transport != KNEED_TRANSPORT_HIDRAW)
+                return -EOPNOTSUPP;
+        if (device->hidraw_fd < 0)
+                return -ENODEV;
+
+        device->input_func = func;
+        device->input_userdata = userdata;
+        if (!func) {
+                device->input_source = sd_event_source_disable_unref(device->input_source);
+                return 0;
+        }
+        if (device->input_source)
+                return 0;
+        r = sd_event_add_io(device->manager->event, &device->input_source, device->hidraw_fd,
+                            EPOLLIN, on_input, device);
+        return r < 0 ? r : 0;
 }

@@ -8,7 +8,7 @@
 #include "plugin-loader.h"
 #include "string-util.h"
 
-int plugin_descriptor_check(const KneedPlugin *desc, const char **ret_reason)
+int plugin_descriptor_check(const KneedPlugin *desc, const char **reason_out)
 {
         const char *reason = NULL;
         int r = -EINVAL;
@@ -29,86 +29,86 @@ int plugin_descriptor_check(const KneedPlugin *desc, const char **ret_reason)
         else
                 return 0;
 
-        if (ret_reason)
-                *ret_reason = reason;
+        if (reason_out)
+                *reason_out = reason;
         return r;
 }
 
 const Plugin *plugin_set_find(const PluginSet *set, const char *id)
 {
         for (size_t i = 0; i < set->n_plugins; i++)
-                if (streq(set->plugins[i].desc->id, id))
-                        return &set->plugins[i];
+                if (streq(set->plugins[i]->desc->id, id))
+                        return set->plugins[i];
         return NULL;
 }
 
-static int set_reason(char **ret_reason, int r, const char *format, ...) _printf_(3, 4);
-static int set_reason(char **ret_reason, int r, const char *format, ...)
+static int set_reason(char **reason_out, int r, const char *format, ...) _printf_(3, 4);
+static int set_reason(char **reason_out, int r, const char *format, ...)
 {
         va_list ap;
 
-        if (ret_reason) {
+        if (reason_out) {
                 va_start(ap, format);
-                if (vasprintf(ret_reason, format, ap) < 0)
-                        *ret_reason = NULL;
+                if (vasprintf(reason_out, format, ap) < 0)
+                        *reason_out = NULL;
                 va_end(ap);
         }
         return r;
 }
 
-int plugin_set_load_module(PluginSet *set, const char *path, char **ret_reason)
+int plugin_set_load_module(PluginSet *set, const char *path, char **reason_out)
 {
         const KneedPlugin *desc;
         const char *reason;
+        Plugin *p, **n;
         void *handle;
-        Plugin *n;
         int r;
 
         /* RTLD_NOW: a module with unresolved symbols fails here, not halfway through a session. */
         handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!handle)
-                return set_reason(ret_reason, -ENOEXEC, "cannot be loaded: %s", dlerror());
+                return set_reason(reason_out, -ENOEXEC, "cannot be loaded: %s", dlerror());
 
         desc = dlsym(handle, KNEED_PLUGIN_SYMBOL);
         if (!desc) {
                 dlclose(handle);
-                return set_reason(ret_reason, -ENOEXEC, "exports no '%s' descriptor",
+                return set_reason(reason_out, -ENOEXEC, "exports no '%s' descriptor",
                                   KNEED_PLUGIN_SYMBOL);
         }
 
         r = plugin_descriptor_check(desc, &reason);
         if (r == -EPROTO) {
-                r = set_reason(ret_reason, r, "%s: has ABI %u, this kneed needs ABI %u", reason,
+                r = set_reason(reason_out, r, "%s: has ABI %u, this kneed needs ABI %u", reason,
                                desc->abi, (unsigned) KNEED_PLUGIN_ABI);
                 dlclose(handle);
                 return r;
         }
         if (r < 0) {
-                r = set_reason(ret_reason, r, "%s", reason);
+                r = set_reason(reason_out, r, "%s", reason);
                 dlclose(handle);
                 return r;
         }
 
         if (plugin_set_find(set, desc->id)) {
-                r = set_reason(ret_reason, -EEXIST,
+                r = set_reason(reason_out, -EEXIST,
                                "duplicate plugin id '%s', already loaded from %s", desc->id,
                                plugin_set_find(set, desc->id)->path);
                 dlclose(handle);
                 return r;
         }
 
-        n = realloc(set->plugins, sizeof(Plugin) * (set->n_plugins + 1));
-        if (!n) {
+        p = calloc(1, sizeof(Plugin));
+        n = realloc(set->plugins, sizeof(Plugin *) * (set->n_plugins + 1));
+        if (n)
+                set->plugins = n;
+        if (!p || !n || !(p->path = strdup(path))) {
+                free(p);
                 dlclose(handle);
-                return set_reason(ret_reason, -ENOMEM, "out of memory");
+                return set_reason(reason_out, -ENOMEM, "out of memory");
         }
-        set->plugins = n;
-        set->plugins[set->n_plugins] = (Plugin){
-                .desc = desc,
-                .handle = handle,
-                .path = strdup(path),
-        };
-        set->n_plugins++;
+        p->desc = desc;
+        p->handle = handle;
+        set->plugins[set->n_plugins++] = p;
         return 0;
 }
 
@@ -144,7 +144,7 @@ int plugin_set_load_dir(PluginSet *set, const char *dir)
                         log_warning_errno(r, "Refusing plugin %s: %s", path, strna(reason));
                         continue;
                 }
-                log_debug("Loaded plugin '%s' from %s", set->plugins[set->n_plugins - 1].desc->id,
+                log_debug("Loaded plugin '%s' from %s", set->plugins[set->n_plugins - 1]->desc->id,
                           path);
                 loaded++;
         }
@@ -155,8 +155,9 @@ int plugin_set_load_dir(PluginSet *set, const char *dir)
 void plugin_set_clear(PluginSet *set)
 {
         for (size_t i = 0; i < set->n_plugins; i++) {
-                free(set->plugins[i].path);
-                dlclose(set->plugins[i].handle);
+                free(set->plugins[i]->path);
+                dlclose(set->plugins[i]->handle);
+                free(set->plugins[i]);
         }
         free(set->plugins);
         *set = (PluginSet){};

@@ -27,7 +27,7 @@ static void add_error(char ***errors, char *message)
                 free(message);
 }
 
-int routine_set_load_dir(RoutineSet *set, const char *dir, char ***ret_errors)
+int routine_set_load_dir(RoutineSet *set, const char *dir, char ***errors)
 {
         struct dirent **names = NULL;
         int n, loaded = 0;
@@ -49,7 +49,7 @@ int routine_set_load_dir(RoutineSet *set, const char *dir, char ***ret_errors)
                         continue;
 
                 if (routine_load(path, &r, &error) < 0) {
-                        add_error(ret_errors, error ? error : strdup(path));
+                        add_error(errors, error ? error : strdup(path));
                         continue;
                 }
                 other = routine_set_find(set, r->id);
@@ -57,13 +57,13 @@ int routine_set_load_dir(RoutineSet *set, const char *dir, char ***ret_errors)
                         if (asprintf(&error, "%s: duplicate routine Id '%s', already defined by %s",
                                      path, r->id, other->path) < 0)
                                 error = NULL;
-                        add_error(ret_errors, error);
+                        add_error(errors, error);
                         continue;
                 }
 
                 grown = realloc(set->routines, sizeof(Routine *) * (set->n_routines + 1));
                 if (!grown) {
-                        add_error(ret_errors, strdup(path));
+                        add_error(errors, strdup(path));
                         continue;
                 }
                 set->routines = grown;

@@ -279,45 +279,46 @@ static int on_key(IniParser *p, const char *section, const char *key, const char
         return parse_step_key(p, st, step_number(section), key, value);
 }
 
-static int fail(char **ret_error, int r, const char *format, ...) _printf_(3, 4);
-static int fail(char **ret_error, int r, const char *format, ...)
+static int fail(char **error_message, int r, const char *format, ...) _printf_(3, 4);
+static int fail(char **error_message, int r, const char *format, ...)
 {
         va_list ap;
 
         va_start(ap, format);
-        if (vasprintf(ret_error, format, ap) < 0)
-                *ret_error = NULL;
+        if (vasprintf(error_message, format, ap) < 0)
+                *error_message = NULL;
         va_end(ap);
         return r;
 }
 
-static int check_complete(const char *name, ParseState *st, char **ret_error)
+static int check_complete(const char *name, ParseState *st, char **error_message)
 {
         Routine *r = st->routine;
         uint64_t total = 0;
 
         if (!st->seen_routine)
-                return fail(ret_error, -EINVAL, "%s: missing section [Routine]", name);
+                return fail(error_message, -EINVAL, "%s: missing section [Routine]", name);
         if (!r->id)
-                return fail(ret_error, -EINVAL, "%s: missing key Id in [Routine]", name);
+                return fail(error_message, -EINVAL, "%s: missing key Id in [Routine]", name);
         if (!r->name)
-                return fail(ret_error, -EINVAL, "%s: missing key Name in [Routine]", name);
+                return fail(error_message, -EINVAL, "%s: missing key Name in [Routine]", name);
         if (!r->condition)
-                return fail(ret_error, -EINVAL, "%s: missing key Condition in [Routine]", name);
+                return fail(error_message, -EINVAL, "%s: missing key Condition in [Routine]", name);
         if (!r->summary)
-                return fail(ret_error, -EINVAL, "%s: missing key Summary in [Routine]", name);
+                return fail(error_message, -EINVAL, "%s: missing key Summary in [Routine]", name);
         if (!r->sources)
-                return fail(ret_error, -EINVAL, "%s: missing key Source in [Routine]", name);
+                return fail(error_message, -EINVAL, "%s: missing key Source in [Routine]", name);
         if (st->max_step == 0)
-                return fail(ret_error, -EINVAL, "%s: no [Step 1]", name);
+                return fail(error_message, -EINVAL, "%s: no [Step 1]", name);
 
         for (unsigned i = 0; i < st->max_step; i++) {
                 Step *s = &r->steps[i];
                 const char *missing = NULL;
 
                 if (st->section_lines[i] == 0)
-                        return fail(ret_error, -EINVAL, "%s: missing [Step %u] (steps are %u..%u)",
-                                    name, i + 1, 1u, st->max_step);
+                        return fail(error_message, -EINVAL,
+                                    "%s: missing [Step %u] (steps are %u..%u)", name, i + 1, 1u,
+                                    st->max_step);
                 if (!st->seen_zone[i])
                         missing = "Zone";
                 else if (!st->seen_pattern[i])
@@ -329,15 +330,15 @@ static int check_complete(const char *name, ParseState *st, char **ret_error)
                 else if (!st->seen_cue[i])
                         missing = "Cue";
                 if (missing)
-                        return fail(ret_error, -EINVAL, "%s:%u: missing key %s in [Step %u]", name,
-                                    st->section_lines[i], missing, i + 1);
+                        return fail(error_message, -EINVAL, "%s:%u: missing key %s in [Step %u]",
+                                    name, st->section_lines[i], missing, i + 1);
                 if (!st->seen_intensity_end[i])
                         s->intensity_end = s->intensity;
                 s->offset_ms = (uint32_t) MIN(total, (uint64_t) UINT32_MAX);
                 total += s->duration_ms;
         }
         if (total > ROUTINE_TOTAL_MAX_MS)
-                return fail(ret_error, -ERANGE,
+                return fail(error_message, -ERANGE,
                             "%s: the steps last %" PRIu64 "s in all, more than the 30 minute "
                             "limit of any session",
                             name, total / 1000);
@@ -348,7 +349,7 @@ static int check_complete(const char *name, ParseState *st, char **ret_error)
 }
 
 int routine_parse_buffer(const char *name, const char *data, size_t size, Routine **ret,
-                         char **ret_error)
+                         char **error_message)
 {
         static const IniCallbacks callbacks = {.section = on_section, .key = on_key};
         _cleanup_(routine_unrefp) Routine *r = NULL;
@@ -377,10 +378,10 @@ int routine_parse_buffer(const char *name, const char *data, size_t size, Routin
         r->n_steps = ROUTINE_STEPS_MAX; /* so that unref frees every step parsed */
         st.routine = r;
 
-        k = ini_parse_buffer(name, data, size, &callbacks, &st, ret_error);
+        k = ini_parse_buffer(name, data, size, &callbacks, &st, error_message);
         if (k >= 0) {
                 r->n_steps = ROUTINE_STEPS_MAX;
-                k = check_complete(name, &st, ret_error);
+                k = check_complete(name, &st, error_message);
         }
         if (k < 0)
                 return k;
@@ -391,7 +392,7 @@ int routine_parse_buffer(const char *name, const char *data, size_t size, Routin
         return 0;
 }
 
-int routine_load(const char *path, Routine **ret, char **ret_error)
+int routine_load(const char *path, Routine **ret, char **error_message)
 {
         _cleanup_free_ char *data = NULL;
         size_t size;
@@ -399,7 +400,7 @@ int routine_load(const char *path, Routine **ret, char **ret_error)
 
         r = read_full_file(path, INI_FILE_MAX_SIZE, &data, &size);
         if (r < 0)
-                return fail(ret_error, r, "%s: %s", path,
+                return fail(error_message, r, "%s: %s", path,
                             r == -EFBIG ? "file is too large" : strerror(-r));
-        return routine_parse_buffer(path, data, size, ret, ret_error);
+        return routine_parse_buffer(path, data, size, ret, error_message);
 }

@@ -49,10 +49,10 @@ Routine *routine_ref(Routine *r);
 Routine *routine_unref(Routine *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Routine *, routine_unref);
 
-/* Parses one routine. On failure *ret_error says "FILE:LINE: what was wrong". */
+/* Parses one routine. On failure *error_message says "FILE:LINE: what was wrong". */
 int routine_parse_buffer(const char *name, const char *data, size_t size, Routine **ret,
-                         char **ret_error);
-int routine_load(const char *path, Routine **ret, char **ret_error);
+                         char **error_message);
+int routine_load(const char *path, Routine **ret, char **error_message);
 
 /* Whether the routine needs a capability ("heat"). */
 bool routine_requires(const Routine *r, const char *capability);

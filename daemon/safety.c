@@ -39,7 +39,7 @@ int safety_output(Device *d, const OutputRequest *req, SafetyResult *ret_result)
         KneedOutput out = {};
         unsigned level, cap_level, heat;
         double cap = 100.0;
-        int zi, r;
+        int zi, r, k;
 
         if (d->state == DEVICE_FAULTED)
                 return -EIO;
@@ -57,7 +57,8 @@ int safety_output(Device *d, const OutputRequest *req, SafetyResult *ret_result)
         cap_level = cap_to_level(d, cap);
         if (level > cap_level)
                 level = cap_level;
-        heat = MIN(req->heat_celsius, d->max_heat_celsius);
+        heat = MIN(MIN(req->heat_celsius, d->max_heat_celsius), SAFETY_HEAT_DEFAULT_MAX_CELSIUS);
+        heat = MIN(heat, SAFETY_HEAT_HARD_MAX_CELSIUS);
 
         out = (KneedOutput){
                 .zone = d->zones[zi],
@@ -73,11 +74,15 @@ int safety_output(Device *d, const OutputRequest *req, SafetyResult *ret_result)
             d->output.heat_celsius == out.heat_celsius)
                 goto done;
 
+        device_hook_begin(d);
         r = d->plugin->desc->set_output(d, &out);
+        k = device_hook_end(d);
         if (r < 0) {
                 device_fault(d, r, "output command failed");
                 return -EIO;
         }
+        if (k < 0 || d->state == DEVICE_FAULTED)
+                return k < 0 ? k : -EIO; /* it reported a fault, or stopping, from inside */
         device_note_output(d, &out);
 
 done:

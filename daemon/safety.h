@@ -11,6 +11,15 @@
 
 typedef struct KneedDevice Device;
 
+/*
+ * Built-in hard bound on any heater target: no device file, routine or policy passes it.
+ * IEC 60601-1 puts applied parts at 41 degrees C; 43 leaves a policy room to allow a little
+ * more, never more than that.
+ */
+#define SAFETY_HEAT_HARD_MAX_CELSIUS 43u
+/* The default heat cap when the policy says nothing: IEC 60601-1's 41 degrees C. */
+#define SAFETY_HEAT_DEFAULT_MAX_CELSIUS 41u
+
 typedef struct OutputRequest {
         const char *zone;
         KneedPattern pattern;

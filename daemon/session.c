@@ -303,7 +303,7 @@ void session_end(Session *s, const char *reason)
         if (d) {
                 s->device = NULL;
                 d->session = NULL;
-                (void) device_stop(d, reason);
+                s->device_stop_result = device_stop(d, reason);
         }
         s->intensity = 0;
 

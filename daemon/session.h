@@ -43,6 +43,7 @@ struct Session {
         uid_t owner;
         SessionState state;
         char *stop_reason;
+        int device_stop_result; /* what stopping the device returned when the session ended */
 
         Engine engine;
         unsigned step; /* the step whose StepStarted was sent */

@@ -61,6 +61,8 @@ static void test_device_info_parse_errors(void)
         check_error("[Device]\nZones=quadriceps;shin\n",
                     "t.device:2: unknown zone 'shin' in Zones");
         check_error("[Device]\nZones=calves;calves\n", "t.device:2: Zones lists 'calves' twice");
+        check_error("[Device]\nZones=quadriceps;kneecap\n",
+                    "t.device:2: the kneecap is never a massage target, not a device zone");
         check_error("[Device]\nMatch=usb:12:34\n",
                     "t.device:2: invalid Match 'usb:12:34': expected four hex digits for vendor "
                     "and product, as in usb:0b49:064f");

@@ -23,7 +23,7 @@ static int parse(Options *o, char **out_text, char **err_text, ...)
 
         out = open_memstream(out_text, &out_len);
         err = open_memstream(err_text, &err_len);
-        r = options_parse(argc, argv, o, out, err);
+        r = options_parse(argc, argv, out, err, o);
         fclose(out);
         fclose(err);
         return r;
@@ -124,20 +124,20 @@ static void test_options_parse_virtual_devices(void)
 {
         _cleanup_strv_free_ char **models = NULL;
 
-        ASSERT_OK(options_parse_virtual_devices("2", &models, stderr));
+        ASSERT_OK(options_parse_virtual_devices("2", stderr, &models));
         ASSERT_EQ(strv_length(models), 2);
         ASSERT_STREQ(models[0], "virtual");
         ASSERT_STREQ(models[1], "virtual");
 
         /* Lists mix counts and models, and repeated options add up. */
-        ASSERT_OK(options_parse_virtual_devices("virtual-heat:2, virtual", &models, stderr));
+        ASSERT_OK(options_parse_virtual_devices("virtual-heat:2, virtual", stderr, &models));
         ASSERT_EQ(strv_length(models), 5);
         ASSERT_STREQ(models[2], "virtual-heat");
         ASSERT_STREQ(models[3], "virtual-heat");
         ASSERT_STREQ(models[4], "virtual");
 
         /* A failed parse leaves what was there. */
-        ASSERT_TRUE(options_parse_virtual_devices("virtual:0", &models, stderr) < 0);
+        ASSERT_TRUE(options_parse_virtual_devices("virtual:0", stderr, &models) < 0);
         ASSERT_EQ(strv_length(models), 5);
 }
 

@@ -19,8 +19,8 @@ static void test_plugin_set_load_module_good(void)
 
         ASSERT_OK(plugin_set_load_module(&set, module("good.so"), &reason));
         ASSERT_EQ(set.n_plugins, 1);
-        ASSERT_STREQ(set.plugins[0].desc->id, "good");
-        ASSERT_TRUE(plugin_set_find(&set, "good") == &set.plugins[0]);
+        ASSERT_STREQ(set.plugins[0]->desc->id, "good");
+        ASSERT_TRUE(plugin_set_find(&set, "good") == set.plugins[0]);
         ASSERT_TRUE(plugin_set_find(&set, "other") == NULL);
         plugin_set_clear(&set);
 }
@@ -82,9 +82,9 @@ static void test_plugin_set_load_dir(void)
         ASSERT_EQ(plugin_set_load_dir(&set, getenv("KNEED_LOADER_PLUGIN_DIR")), 2);
         ASSERT_EQ(set.n_plugins, 2);
         /* Loaded in name order: "good-two.so" sorts before "good.so". */
-        ASSERT_STREQ(set.plugins[0].desc->id, "good-two");
-        ASSERT_STREQ(set.plugins[1].desc->id, "good");
-        ASSERT_CONTAINS(set.plugins[1].path, "/good.so");
+        ASSERT_STREQ(set.plugins[0]->desc->id, "good-two");
+        ASSERT_STREQ(set.plugins[1]->desc->id, "good");
+        ASSERT_CONTAINS(set.plugins[1]->path, "/good.so");
         plugin_set_clear(&set);
 
         ASSERT_ERROR(plugin_set_load_dir(&set, "/nonexistent/kneed-plugins"), ENOENT);

@@ -117,11 +117,14 @@ typedef struct KneedPlugin {
         int (*status)(KneedDevice *device, KneedStatus *ret_status);
 } KneedPlugin;
 
-/* ---- Identity -------------------------------------------------------------------------- */
+/* ---- Identity ----------------------------------------------------------------------------
+ * These may be called at any time between probe() and the end of remove(). Strings belong to
+ * the daemon and stay valid until remove() returns.
+ */
 
-/* The daemon's id for the device, used in its object path. Never NULL. */
+/* The daemon's id for the device, used in its object path, e.g. "hidraw3". Never NULL. */
 const char *kneed_device_get_id(const KneedDevice *device);
-/* Human-readable model name. Never NULL. */
+/* Human-readable model name from the device file. Never NULL. */
 const char *kneed_device_get_name(const KneedDevice *device);
 KneedTransport kneed_device_get_transport(const KneedDevice *device);
 /* USB vendor and product IDs; 0 for virtual devices. */
@@ -132,11 +135,31 @@ const char *kneed_device_get_match(const KneedDevice *device);
 /* sysfs path, or NULL for virtual devices. */
 const char *kneed_device_get_syspath(const KneedDevice *device);
 
-/*
- * A key from the device file's [Plugin <id>] section, or NULL when absent. The string stays
- * valid until remove().
- */
+/* A key from the device file's [Plugin <id>] section, or NULL when absent. */
 const char *kneed_device_get_key(const KneedDevice *device, const char *key);
+
+/* ---- Transport -----------------------------------------------------------------------------
+ * The daemon opens and owns the device node or handle; a plugin never closes it.
+ */
+
+/* The hidraw node, opened non-blocking and read-write. -ENODEV on other transports. */
+int kneed_device_get_hidraw_fd(const KneedDevice *device);
+
+/*
+ * The libusb handle, NULL on other transports. Its context runs in the daemon's loop: submit
+ * asynchronous transfers only (libusb_submit_transfer()); their callbacks run on the loop.
+ */
+struct libusb_device_handle *kneed_device_get_usb_handle(const KneedDevice *device);
+
+typedef void (*KneedInputFunc)(KneedDevice *device, const uint8_t *data, size_t size,
+                               void *userdata);
+
+/*
+ * hidraw only: the daemon reads each input report as it arrives and hands it to func, on its
+ * loop. A new call replaces the previous func; func NULL stops watching. The data is valid only
+ * during the call. -EOPNOTSUPP on other transports.
+ */
+int kneed_device_watch_input(KneedDevice *device, KneedInputFunc func, void *userdata);
 
 /* ---- Capabilities (from the device file; a plugin may refine them in probe()) --------- */
 
@@ -161,6 +184,7 @@ unsigned kneed_device_get_keepalive_ms(const KneedDevice *device);
 
 /* ---- Plugin state ---------------------------------------------------------------------- */
 
+/* One pointer for the plugin's per-device state; the plugin frees it in remove(). */
 void kneed_device_set_userdata(KneedDevice *device, void *userdata);
 void *kneed_device_get_userdata(const KneedDevice *device);
 
@@ -183,21 +207,28 @@ void kneed_timer_disarm(KneedTimer *timer);
 /* Accepts NULL; returns NULL. */
 KneedTimer *kneed_timer_free(KneedTimer *timer);
 
-/* ---- Reporting back -------------------------------------------------------------------- */
+/* ---- Reporting back ------------------------------------------------------------------------
+ * These may be called at any time, also from inside a hook: reports made inside a hook are
+ * applied when the hook has returned, so the daemon never calls back into the plugin from
+ * within one of its own hooks.
+ */
 
 /*
- * Tell the daemon what the device reports: temperature, contact, faults. Any fault bit stops
- * the device and faults it; a temperature above the policy cap turns the heater off.
+ * What the device reports: temperature, contact, faults. Any fault bit stops the device and
+ * faults it. The daemon checks the temperature against the heat cap.
  */
 void kneed_device_report_status(KneedDevice *device, const KneedStatus *status);
 
 /*
- * The device stopped on its own (for example its dead-man timer ran out), with a short reason
- * such as "keepalive". The daemon ends any session on it.
+ * The device stopped on its own, with a short reason such as "keepalive" (its dead-man timer
+ * ran out). The daemon ends any session on it with that reason.
  */
 void kneed_device_report_stopped(KneedDevice *device, const char *reason);
 
-/* The device failed; error is a negative errno and message says what happened. */
+/*
+ * The device failed: error is a negative errno, message says what happened. The daemon stops
+ * it and marks it faulted; it takes no output until it is unplugged and replugged.
+ */
 void kneed_device_report_fault(KneedDevice *device, int error, const char *message);
 
 #ifdef __cplusplus

@@ -3,7 +3,8 @@
 /*
  * A simulated massager for the demo and the tests. It records every command it receives in the
  * trace file (--virtual-trace) so that tests can assert exactly what a device was told, models
- * a heater with a first-order thermal model, and a firmware dead-man switch.
+ * a heater with a first-order thermal model, and a firmware dead-man switch. Device-file keys
+ * make it fail in the ways real hardware does, so the tests can reach every error path.
  */
 
 #include <errno.h>
@@ -31,6 +32,16 @@ typedef struct Virtual {
         unsigned report_ms;
         KneedTimer *keepalive_timer;
         KneedTimer *thermal_timer;
+
+        /* Simulated failures (see README.md). 0 means never. */
+        unsigned fail_set_output;          /* from this set_output() on, fail with -EIO */
+        unsigned fault_in_set_output;      /* at this set_output(), report a fault from inside it */
+        bool fail_stop;                    /* stop() fails with -EIO while the output is on */
+        unsigned fault_after_ms;           /* report a motor fault this long after output starts */
+        unsigned drop_keepalives_after_ms; /* ignore keepalives once output ran this long */
+        unsigned n_set_output;
+        uint64_t running_since;
+        KneedTimer *fault_timer;
 } Virtual;
 
 static const char *const pattern_names[KNEED_PATTERN_MAX] = {
@@ -80,6 +91,21 @@ static double key_double(KneedDevice *d, const char *key, double def, double min
         if (errno != 0 || end == s || *end || !isfinite(x) || x < min || x > max)
                 *error = -EINVAL;
         return x;
+}
+
+static unsigned key_unsigned(KneedDevice *d, const char *key, int *error)
+{
+        return (unsigned) key_double(d, key, 0, 0, 1e9, error);
+}
+
+static void simulated_fault(KneedDevice *d, void *userdata)
+{
+        KneedStatus st = {
+                .temperature_decicelsius = KNEED_TEMPERATURE_UNKNOWN,
+                .contact = -1,
+                .faults = KNEED_FAULT_MOTOR,
+        };
+        kneed_device_report_status(d, &st);
 }
 
 static void thermal_advance(Virtual *v)
@@ -151,6 +177,11 @@ static int virtual_probe(KneedDevice *d)
         v->report_ms = (unsigned) key_double(d, "StatusIntervalMs", 1000.0, 10.0, 60000.0, &r);
         v->temperature = v->ambient;
         v->temperature_usec = kneed_now_usec();
+        v->fail_set_output = key_unsigned(d, "FailSetOutput", &r);
+        v->fault_in_set_output = key_unsigned(d, "FaultInSetOutput", &r);
+        v->fault_after_ms = key_unsigned(d, "FaultAfterMs", &r);
+        v->drop_keepalives_after_ms = key_unsigned(d, "DropKeepalivesAfterMs", &r);
+        v->fail_stop = key_unsigned(d, "FailStop", &r) > 0;
         if (r < 0)
                 goto fail;
 
@@ -167,6 +198,8 @@ static int virtual_probe(KneedDevice *d)
         r = kneed_timer_new(d, keepalive_expired, v, &v->keepalive_timer);
         if (r >= 0)
                 r = kneed_timer_new(d, thermal_report, v, &v->thermal_timer);
+        if (r >= 0)
+                r = kneed_timer_new(d, simulated_fault, v, &v->fault_timer);
         if (r < 0)
                 goto fail;
 
@@ -176,6 +209,7 @@ static int virtual_probe(KneedDevice *d)
 fail:
         kneed_timer_free(v->keepalive_timer);
         kneed_timer_free(v->thermal_timer);
+        kneed_timer_free(v->fault_timer);
         if (v->trace_fd >= 0)
                 close(v->trace_fd);
         free(v);
@@ -188,6 +222,7 @@ static void virtual_remove(KneedDevice *d)
 
         kneed_timer_free(v->keepalive_timer);
         kneed_timer_free(v->thermal_timer);
+        kneed_timer_free(v->fault_timer);
         if (v->trace_fd >= 0)
                 close(v->trace_fd);
         free(v);
@@ -202,11 +237,22 @@ static int virtual_set_output(KneedDevice *d, const KneedOutput *o)
             (unsigned) o->pattern >= KNEED_PATTERN_MAX)
                 return -EINVAL; /* the daemon's clamp should make this impossible */
 
+        v->n_set_output++;
+        if (v->fail_set_output > 0 && v->n_set_output >= v->fail_set_output)
+                return -EIO; /* the command never reached the device */
+
         thermal_advance(v);
         v->heat_target = o->heat_celsius;
+        if (!v->running)
+                v->running_since = kneed_now_usec();
         v->running = o->level > 0 || o->heat_celsius > 0;
         trace(v, "op=set zone=%s level=%u pattern=%s heat=%u", o->zone, o->level,
               pattern_names[o->pattern], o->heat_celsius);
+
+        if (v->fault_in_set_output > 0 && v->n_set_output == v->fault_in_set_output)
+                kneed_device_report_fault(d, -EIO, "simulated motor fault");
+        if (v->fault_after_ms > 0 && v->running)
+                (void) kneed_timer_arm(v->fault_timer, (uint64_t) v->fault_after_ms * 1000);
 
         keepalive_rearm(v);
         if (v->heat_target > 0)
@@ -218,6 +264,10 @@ static int virtual_stop(KneedDevice *d)
 {
         Virtual *v = kneed_device_get_userdata(d);
 
+        if (v->fail_stop && v->running)
+                return -EIO; /* the motor keeps running, as far as anyone can tell */
+
+        kneed_timer_disarm(v->fault_timer);
         thermal_advance(v);
         v->running = false;
         v->heat_target = 0;
@@ -229,6 +279,11 @@ static int virtual_stop(KneedDevice *d)
 static int virtual_keepalive(KneedDevice *d)
 {
         Virtual *v = kneed_device_get_userdata(d);
+
+        /* A lossy link: keepalives stop arriving, so the dead-man switch will fire. */
+        if (v->drop_keepalives_after_ms > 0 && v->running &&
+            kneed_now_usec() - v->running_since >= (uint64_t) v->drop_keepalives_after_ms * 1000)
+                return 0;
 
         trace(v, "op=keepalive");
         keepalive_rearm(v);

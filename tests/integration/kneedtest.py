@@ -207,7 +207,7 @@ class Kneed:
     """The real kneed binary, run against a private bus."""
 
     def __init__(self, test, bus, virtual="2", args=(), plugin_dir=PLUGIN_DIR, data_dir=DATA_DIR,
-                 wait=True, trace=True, name="kneed"):
+                 wait=True, trace=True, name="kneed", env=None, expect_failure=False):
         self.test = test
         self.dir = test.tmpdir
         self.log_path = os.path.join(self.dir, f"{name}.log")
@@ -228,8 +228,11 @@ class Kneed:
                 cmd.append(f"--virtual-trace={self.trace.path}")
         cmd += list(args)
         self.log_file = open(self.log_path, "w")
-        self.process = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.STDOUT)
+        # Extra environment goes to kneed alone, never to the helpers the test runs.
+        self.process = subprocess.Popen(cmd, stdout=self.log_file, stderr=subprocess.STDOUT,
+                                        env=dict(os.environ, **(env or {})))
         self.bus = bus
+        self.expect_failure = expect_failure
         if wait:
             self.wait_ready()
 
@@ -240,10 +243,13 @@ class Kneed:
                     f"kneed exited with {self.process.returncode} before owning its name:\n"
                     + self.log()
                 )
-            r = subprocess.run(
-                ["busctl", f"--address={self.bus.address}", "status", BUS_NAME],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )
+            try:
+                r = subprocess.run(
+                    ["busctl", f"--address={self.bus.address}", "status", BUS_NAME],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout(10),
+                )
+            except subprocess.TimeoutExpired:
+                return False
             return r.returncode == 0
 
         wait_for(owned, 20, interval=0.02, what="kneed to own its bus name")
@@ -280,8 +286,9 @@ class Kneed:
 
     def check_clean_log(self):
         text = self.log()
+        # valgrind --quiet prints only problems, so any "definitely lost" is a leak.
         for bad in ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer",
-                    "Invalid read", "Invalid write", "definitely lost: [1-9]"):
+                    "Invalid read", "Invalid write", "definitely lost", "uninitialised"):
             if re.search(bad, text):
                 raise AssertionError(f"sanitizer or valgrind report in kneed's log:\n{text}")
 
@@ -299,15 +306,30 @@ class KneedTestCase(unittest.TestCase):
 
     def tearDown(self):
         failed = False
-        for d in self.daemons:
-            if d.process.poll() is None:
+        try:
+            for d in self.daemons:
+                # A clean exit, so that LeakSanitizer and valgrind get to look at the end.
+                if d.process.poll() is None:
+                    d.process.terminate()
+                    try:
+                        code = d.process.wait(timeout=timeout(20))
+                    except subprocess.TimeoutExpired:
+                        d.kill()
+                        code = "killed after SIGTERM timed out"
+                    if code != 0 and not d.expect_failure:
+                        failed = True
+                        raise AssertionError(f"kneed exited with {code} on SIGTERM:\n{d.log()}")
+                d.log_file.close()
+                try:
+                    d.check_clean_log()
+                except AssertionError:
+                    failed = True
+                    raise
+        finally:
+            for d in self.daemons:
                 d.kill()
-            d.log_file.close()
-            try:
-                d.check_clean_log()
-            except AssertionError:
-                failed = True
-                raise
+                if not d.log_file.closed:
+                    d.log_file.close()
         if self._client:
             self._client.close()
         self.bus.stop()
@@ -326,6 +348,22 @@ class KneedTestCase(unittest.TestCase):
         d = Kneed(self, self.bus, **kwargs)
         self.daemons.append(d)
         return d
+
+    def make_data_dir(self, devices=None):
+        """A data dir with the shipped routines and devices plus test device models, given
+        as {model: extra [Device] and [Plugin virtual] text}; each is a copy of the handheld
+        virtual model with that text appended."""
+        data = os.path.join(self.tmpdir, "data")
+        shutil.copytree(DATA_DIR, data)
+        with open(os.path.join(DATA_DIR, "devices", "virtual.device")) as f:
+            base = f.read()
+        for model, extra in (devices or {}).items():
+            text = base.replace("Match=virtual:virtual", f"Match=virtual:{model}")
+            if "[Plugin virtual]" not in extra:
+                extra = "[Plugin virtual]\n" + extra
+            with open(os.path.join(data, "devices", model + ".device"), "w") as f:
+                f.write(text + "\n" + extra)
+        return data
 
     def kneectl(self, *args, check=True):
         r = subprocess.run(

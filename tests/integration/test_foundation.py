@@ -6,8 +6,10 @@ import os
 import shutil
 import signal
 import socket
+import time
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -22,6 +24,7 @@ from kneedtest import (  # noqa: E402
     SESSION_IFACE,
     KneedTestCase,
     main,
+    timeout,
     wait_for,
 )
 
@@ -62,7 +65,8 @@ class FoundationTest(KneedTestCase):
         self.assertEqual(listed, expected)
         self.assertEqual(c.get(MANAGER_PATH, MANAGER_IFACE, "Devices"), expected)
 
-        version = subprocess.run([KNEED, "--version"], capture_output=True, text=True).stdout
+        version = subprocess.run([KNEED, "--version"], capture_output=True, text=True,
+                                 timeout=30).stdout
         self.assertEqual(version.strip(), "kneed " + c.get(MANAGER_PATH, MANAGER_IFACE, "Version"))
 
         hand = c.get_all(expected[0], DEVICE_IFACE)
@@ -152,12 +156,20 @@ class FoundationTest(KneedTestCase):
         self.assertGreaterEqual(buzz_ms, 350)
         self.assertLess(buzz_ms, 1500)
 
-    def test_identify_while_identifying_restarts_not_busy(self):
-        self.start_kneed(virtual="1")
+    def test_identify_while_identifying_restarts_the_buzz(self):
+        k = self.start_kneed(virtual="1")
         path = DEVICE_PREFIX + "virtual0"
         self.client.call(path, DEVICE_IFACE, "Identify")
+        time.sleep(0.3)
+        t_second = time.monotonic()
         self.client.call(path, DEVICE_IFACE, "Identify")
         self.assertEqual(self.client.get(path, DEVICE_IFACE, "State"), "identifying")
+        wait_for(lambda: k.trace.commands("virtual0")[-1]["op"] == "stop", seconds=3,
+                 what="the buzz to end")
+        # The buzz ends 0.4 s after the second call, not the first.
+        self.assertGreater(time.monotonic() - t_second, 0.35)
+        ops = [e["op"] for e in k.trace.commands("virtual0")[1:]]
+        self.assertEqual(ops, ["set", "stop"])  # the second call kept the same buzz going
 
     def test_device_stop_stops_only_that_device(self):
         k = self.start_kneed(virtual="2")
@@ -196,14 +208,24 @@ class FoundationTest(KneedTestCase):
 
     def test_sighup_reloads_and_keeps_serving(self):
         k = self.start_kneed(virtual="1")
+        local = os.path.join(self.tmpdir, "routines.d")
+        os.mkdir(local)
+        with open(os.path.join(local, "added.routine"), "w") as f:
+            f.write("[Routine]\nId=added\nName=Added\nCondition=C\nSummary=S\nSource=S\n"
+                    "[Step 1]\nZone=calves\nPattern=knead\nIntensity=10\nDuration=10s\n"
+                    "Cue=Rest it on the calf.\n")
         k.signal(signal.SIGHUP)
         k.wait_log("Reloading configuration")
+        wait_for(lambda: "added" in [r[0] for r in self.client.call(
+            MANAGER_PATH, MANAGER_IFACE, "ListRoutines", reply="(a(sssu))")[0]],
+            what="the new routine after SIGHUP")
         self.assertEqual(self.client.get(MANAGER_PATH, MANAGER_IFACE, "Devices"),
                          [DEVICE_PREFIX + "virtual0"])
 
     def test_name_already_owned(self):
         self.start_kneed(virtual="1")
-        second = self.start_kneed(virtual="1", wait=False, trace=False, name="second")
+        second = self.start_kneed(virtual="1", wait=False, trace=False, name="second",
+                                  expect_failure=True)
         self.assertNotEqual(second.wait_exit(), 0)
         self.assertIn("The bus name org.kneed.Kneed1 is already owned", second.log())
         self.assertIn("is another kneed running?", second.log())
@@ -219,7 +241,7 @@ class FoundationTest(KneedTestCase):
                                    r"(No such file or directory|Connection refused)")
 
     def test_bus_disconnect_stops_devices_and_exits_nonzero(self):
-        k = self.start_kneed(virtual="2")
+        k = self.start_kneed(virtual="2", expect_failure=True)
         self.client.call(DEVICE_PREFIX + "virtual0", DEVICE_IFACE, "Identify")
         mark = len(k.trace.lines())
         self.bus.stop()
@@ -235,7 +257,7 @@ class FoundationTest(KneedTestCase):
         os.mkdir(plugins)
         shutil.copy(os.path.join(PLUGIN_DIR, "virtual.so"), plugins)
         for name in ("bad-abi.so", "missing-hook.so", "no-descriptor.so", "not-elf.so",
-                     "good.so", "zz-duplicate.so"):
+                     "bad-id.so", "good.so", "zz-duplicate.so"):
             shutil.copy(os.path.join(LOADER_PLUGIN_DIR, name), plugins)
 
         k = self.start_kneed(virtual="1", plugin_dir=plugins)
@@ -245,7 +267,10 @@ class FoundationTest(KneedTestCase):
         self.assertRegex(log, r"Refusing plugin .*/missing-hook.so: missing required hook stop")
         self.assertRegex(log, r"Refusing plugin .*/no-descriptor.so: exports no 'kneed_plugin'")
         self.assertRegex(log, r"Refusing plugin .*/not-elf.so: cannot be loaded")
+        self.assertRegex(log, r"Refusing plugin .*/bad-id.so: missing or invalid id")
         self.assertRegex(log, r"Refusing plugin .*/zz-duplicate.so: duplicate plugin id 'good'")
+        self.assertRegex(log, r"Loaded plugin 'good' from .*/good.so")
+        self.assertRegex(log, r"Loaded plugin 'virtual' from .*/virtual.so")
         # The daemon carried on with the good ones.
         self.assertEqual(self.client.get(MANAGER_PATH, MANAGER_IFACE, "Devices"),
                          [DEVICE_PREFIX + "virtual0"])
@@ -256,7 +281,7 @@ class FoundationTest(KneedTestCase):
         self.assertEqual(self.client.get(MANAGER_PATH, MANAGER_IFACE, "Devices"), [])
 
     def test_unknown_virtual_model_fails_start(self):
-        k = self.start_kneed(virtual="nosuch", wait=False)
+        k = self.start_kneed(virtual="nosuch", wait=False, expect_failure=True)
         self.assertEqual(k.wait_exit(), 1)
         self.assertIn("Unknown virtual device model 'nosuch'", k.log())
 
@@ -270,33 +295,40 @@ class FoundationTest(KneedTestCase):
         path = os.path.join(self.tmpdir, "notify")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(path)
-        sock.settimeout(5)
-        os.environ["NOTIFY_SOCKET"] = path
-        os.environ["WATCHDOG_USEC"] = "200000"
-        try:
-            k = self.start_kneed(virtual="1")
-        finally:
-            del os.environ["NOTIFY_SOCKET"]
-            del os.environ["WATCHDOG_USEC"]
+        sock.settimeout(timeout(10))
         messages = []
+
+        # Read continuously, as systemd does: a full socket queue would block the sender.
+        def drain():
+            while True:
+                try:
+                    messages.append(sock.recv(4096).decode())
+                except OSError:
+                    return
+
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        k = self.start_kneed(virtual="1",
+                             env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "200000"})
         # READY once serving, and WATCHDOG keeps coming after it (every 100 ms here).
-        while sum("WATCHDOG=1" in m for m in messages[self._index(messages, "READY=1"):]) < 2:
-            messages.append(sock.recv(4096).decode())
+        wait_for(lambda: sum("WATCHDOG=1" in m
+                             for m in messages[self._index(messages, "READY=1"):]) >= 2,
+                 seconds=10, what="READY=1 and then WATCHDOG=1 twice")
         ready = messages[self._index(messages, "READY=1")]
         self.assertIn("STATUS=Serving 1 device(s)", ready)
         k.signal(signal.SIGTERM)
         self.assertEqual(k.wait_exit(), 0)
-        while not any("STOPPING=1" in m for m in messages):
-            messages.append(sock.recv(4096).decode())
+        wait_for(lambda: any("STOPPING=1" in m for m in messages), what="STOPPING=1")
+        sock.shutdown(socket.SHUT_RDWR)
         sock.close()
 
     def test_help_and_version(self):
-        r = subprocess.run([KNEED, "--help"], capture_output=True, text=True)
+        r = subprocess.run([KNEED, "--help"], capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 0)
         for option in ("--session", "--bus-address=", "--plugin-dir=", "--data-dir=",
                        "--state-dir=", "--config=", "--virtual-devices=", "--virtual-trace="):
             self.assertIn(option, r.stdout)
-        r = subprocess.run([KNEED, "--bogus"], capture_output=True, text=True)
+        r = subprocess.run([KNEED, "--bogus"], capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 1)
         self.assertIn("unknown option", r.stderr)
 
@@ -344,7 +376,7 @@ class KneectlTest(KneedTestCase):
 
     def test_bus_absent(self):
         r = subprocess.run([KNEECTL, "--address=unix:path=/nonexistent/bus", "devices"],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 1)
         self.assertEqual(r.stderr.count("\n"), 1)
         self.assertIn("kneectl: cannot connect to unix:path=/nonexistent/bus", r.stderr)
@@ -353,7 +385,7 @@ class KneectlTest(KneedTestCase):
         for args, message in ((("frobnicate",), "unknown command 'frobnicate'"),
                               ((), "missing command"),
                               (("devices", "extra"), "wrong number of arguments for 'devices'")):
-            r = subprocess.run([KNEECTL, *args], capture_output=True, text=True)
+            r = subprocess.run([KNEECTL, *args], capture_output=True, text=True, timeout=30)
             self.assertEqual(r.returncode, 1)
             self.assertIn(message, r.stderr)
 

@@ -372,7 +372,7 @@ class KneectlRoutineTest(KneedTestCase):
 
         env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8")
         r = subprocess.run([KNEECTL, f"--address={self.bus.address}", "show", "runners-knee-full"],
-                           capture_output=True, text=True, env=env)
+                           capture_output=True, text=True, env=env, timeout=30)
         self.assertEqual(r.returncode, 0)
         lines = r.stdout.splitlines()
         self.assertEqual(lines[0], "Runner's knee: full routine (runners-knee-full), 10:15")
@@ -385,7 +385,8 @@ class KneectlRoutineTest(KneedTestCase):
         self.assertIn("10:15", lines[-1])
         # ASCII where the terminal isn't UTF-8.
         r = subprocess.run([KNEECTL, f"--address={self.bus.address}", "show", "calf-release"],
-                           capture_output=True, text=True, env=dict(os.environ, LC_ALL="C"))
+                           capture_output=True, text=True, env=dict(os.environ, LC_ALL="C"),
+                           timeout=30)
         self.assertIn("calves |", r.stdout)
         self.assertTrue(r.stdout.isascii())
 
