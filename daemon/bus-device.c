@@ -6,6 +6,7 @@
 #include "kneed-bus.h"
 #include "log.h"
 #include "manager.h"
+#include "safety.h"
 #include "strv.h"
 
 static const char *const transport_names[] = {
@@ -149,6 +150,13 @@ static int property_get_state(sd_bus *bus, const char *path, const char *interfa
         return sd_bus_message_append(reply, "s", device_state_to_string(d->state));
 }
 
+static int property_get_max_intensity(sd_bus *bus, const char *path, const char *interface,
+                                      const char *property, sd_bus_message *reply, void *userdata,
+                                      sd_bus_error *error)
+{
+        return sd_bus_message_append(reply, "u", safety_device_max_intensity(userdata));
+}
+
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
         Device *d = userdata;
@@ -169,6 +177,11 @@ static int method_identify(sd_bus_message *message, void *userdata, sd_bus_error
         if (r == -EBUSY)
                 return sd_bus_error_setf(error, KNEED_ERROR_DEVICE_BUSY,
                                          "Device %s is running a session; stop it first", d->id);
+        if (r == -EBADMSG)
+                return sd_bus_error_setf(error, KNEED_ERROR_POLICY_INVALID,
+                                         "The safety policy is invalid, so kneed drives no device "
+                                         "until it is fixed: %s",
+                                         strna(d->manager->policy_error));
         if (r == -EIO)
                 return sd_bus_error_setf(error, KNEED_ERROR_DEVICE_FAULTED,
                                          "Device %s is faulted (%s); unplug and replug it", d->id,
@@ -188,6 +201,8 @@ static const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Levels", "u", property_get_levels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("HasHeat", "b", property_get_has_heat, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MaxIntensity", "u", property_get_max_intensity, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_stop,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

@@ -21,6 +21,7 @@ const sd_bus_error_map kneed_error_map[] = {
         SD_BUS_ERROR_MAP(KNEED_ERROR_COOLING_DOWN, EAGAIN),
         SD_BUS_ERROR_MAP(KNEED_ERROR_LOCKED_OUT, ENOLCK),
         SD_BUS_ERROR_MAP(KNEED_ERROR_FORBIDDEN_ZONE, EDOM),
+        SD_BUS_ERROR_MAP(KNEED_ERROR_LEDGER_UNAVAILABLE, ENOLINK),
         SD_BUS_ERROR_MAP_END};
 
 int bus_errors_register(void)

@@ -5,9 +5,11 @@
 #include "bus-manager.h"
 #include "config.h"
 #include "kneed-bus.h"
+#include "ledger.h"
 #include "log.h"
 #include "manager.h"
 #include "pattern.h"
+#include "session-limits.h"
 #include "strv.h"
 
 void bus_manager_emit_changed(Manager *m, const char *property)
@@ -50,6 +52,112 @@ static int property_get_devices(sd_bus *bus, const char *path, const char *inter
                                 sd_bus_error *error)
 {
         return append_device_paths(reply, userdata);
+}
+
+static int append_zone_list(sd_bus_message *reply, const bool set[ZONE_MAX])
+{
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+        for (int z = 0; r >= 0 && z < ZONE_MAX; z++)
+                if (set[z])
+                        r = sd_bus_message_append(reply, "s", zone_to_string(z));
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int append_screening_list(sd_bus_message *reply, const Policy *p, ScreeningAction a)
+{
+        int r = sd_bus_message_open_container(reply, 'a', "s");
+        for (int s = 0; r >= 0 && s < SCREENING_MAX; s++)
+                if (p->screening[s] == a)
+                        r = sd_bus_message_append(reply, "s", screening_to_string(s));
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int property_get_limits(sd_bus *bus, const char *path, const char *interface,
+                               const char *property, sd_bus_message *reply, void *userdata,
+                               sd_bus_error *error)
+{
+        Manager *m = userdata;
+        const Policy *p = &m->policy;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(
+                reply, "{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}{sv}",
+                "MaxIntensity", "u", p->max_intensity, "MaxSessionMinutes", "u",
+                p->max_session_minutes, "MaxSessionsPerDay", "u", p->max_sessions_per_day,
+                "MinRestMinutes", "u", p->min_rest_minutes, "MaxZoneMinutes", "u",
+                p->max_zone_minutes, "MaxRampPercentPerSecond", "d", p->max_ramp_percent_per_second,
+                "StartIntensityMax", "u", p->start_intensity_max, "MaxHeatCelsius", "u",
+                p->max_heat_celsius, "KeepaliveMs", "u", p->keepalive_ms, "ScreeningRequired", "b",
+                (int) p->screening_required, "LoweredMaxIntensity", "u", p->lowered_max_intensity,
+                "LoweredMaxHeatCelsius", "u", p->lowered_max_heat_celsius, "PainLockoutMinutes",
+                "u", p->lockout_minutes[POLICY_LOCKOUT_PAIN], "OverheatLockoutMinutes", "u",
+                p->lockout_minutes[POLICY_LOCKOUT_OVERHEAT], "FaultLockoutMinutes", "u",
+                p->lockout_minutes[POLICY_LOCKOUT_FAULT]);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "ForbiddenZones");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "as");
+        if (r >= 0)
+                r = append_zone_list(reply, p->forbidden);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "s", "ZoneCaps");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'v', "a{su}");
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "{su}");
+        for (int z = 0; r >= 0 && z < ZONE_MAX; z++)
+                if (!p->forbidden[z])
+                        r = sd_bus_message_append(reply, "{su}", zone_to_string(z), p->zone_cap[z]);
+        for (int i = 0; r >= 0 && i < 3; i++)
+                r = sd_bus_message_close_container(reply);
+
+        for (int a = 0; r >= 0 && a < 2; a++) {
+                r = sd_bus_message_open_container(reply, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "s",
+                                                  a == 0 ? "ScreeningRefuse" : "ScreeningLower");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'v', "as");
+                if (r >= 0)
+                        r = append_screening_list(reply, p,
+                                                  a == 0 ? SCREENING_REFUSE : SCREENING_LOWER);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_policy_error(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply, void *userdata,
+                                     sd_bus_error *error)
+{
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", strempty(m->policy_error));
+}
+
+static int property_get_sessions_today(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply, void *userdata,
+                                       sd_bus_error *error)
+{
+        return sd_bus_message_append(reply, "u", limits_sessions_today(userdata));
 }
 
 static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_error *error)
@@ -153,7 +261,48 @@ static int method_get_routine(sd_bus_message *message, void *userdata, sd_bus_er
 
 typedef struct StartOptions {
         bool detach;
+        bool screened; /* screening answers were given */
+        bool answered[SCREENING_MAX];
+        bool yes[SCREENING_MAX];
 } StartOptions;
+
+static int parse_screening(sd_bus_message *message, StartOptions *o, sd_bus_error *error)
+{
+        int r;
+
+        if (sd_bus_message_verify_type(message, 'v', "a{sb}") <= 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Option 'screening' must be a{sb}: each answer's name "
+                                         "and whether it applies");
+        r = sd_bus_message_enter_container(message, 'v', "a{sb}");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(message, 'a', "{sb}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sb")) > 0) {
+                const char *name;
+                int yes, k;
+
+                r = sd_bus_message_read(message, "sb", &name, &yes);
+                if (r < 0)
+                        return r;
+                k = screening_from_string(name);
+                if (k < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown screening answer '%s'", name);
+                o->answered[k] = true;
+                o->yes[k] = yes;
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(message);
+        if (r >= 0)
+                r = sd_bus_message_exit_container(message);
+        o->screened = true;
+        return r;
+}
 
 static int parse_start_options(sd_bus_message *message, StartOptions *ret, sd_bus_error *error)
 {
@@ -179,9 +328,14 @@ static int parse_start_options(sd_bus_message *message, StartOptions *ret, sd_bu
                         if (r < 0)
                                 return r;
                         o.detach = b;
+                } else if (streq(key, "screening")) {
+                        r = parse_screening(message, &o, error);
+                        if (r < 0)
+                                return r;
                 } else
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option '%s' (known: detach)", key);
+                                                 "Unknown option '%s' (known: detach, screening)",
+                                                 key);
                 r = sd_bus_message_exit_container(message);
                 if (r < 0)
                         return r;
@@ -203,6 +357,15 @@ static int check_supported(Manager *m, Device *d, const Routine *rt, sd_bus_erro
                 return sd_bus_error_setf(error, KNEED_ERROR_UNSUPPORTED,
                                          "Routine '%s' needs heat, and device %s has no heater",
                                          rt->id, d->id);
+        for (unsigned i = 0; i < rt->n_steps; i++) {
+                int z = zone_from_string(rt->steps[i].zone);
+                if (z < 0 || m->policy.forbidden[z])
+                        return sd_bus_error_setf(
+                                error, KNEED_ERROR_FORBIDDEN_ZONE,
+                                "Routine '%s' works on the %s (step %u), which the "
+                                "safety policy forbids",
+                                rt->id, rt->steps[i].zone, i + 1);
+        }
         for (unsigned i = 0; i < rt->n_steps; i++)
                 if (!device_has_zone(d, rt->steps[i].zone))
                         return sd_bus_error_setf(error, KNEED_ERROR_UNSUPPORTED,
@@ -217,12 +380,59 @@ static int check_supported(Manager *m, Device *d, const Routine *rt, sd_bus_erro
         return 0;
 }
 
+/*
+ * Screening (seeds 000, 001, 002): refuses with Error.Contraindicated naming the answer, asks
+ * for the answers the policy needs, or lowers the caps. Sets *ret_lowered.
+ */
+static int check_screening(Manager *m, const StartOptions *o, bool *ret_lowered,
+                           sd_bus_error *error)
+{
+        const Policy *p = &m->policy;
+        _cleanup_free_ char *missing = NULL;
+        bool lowered = false;
+
+        for (int s = 0; s < SCREENING_MAX; s++) {
+                if (p->screening[s] == SCREENING_ALLOW || o->answered[s])
+                        continue;
+                if (!p->screening_required)
+                        continue;
+                char *n;
+                if (asprintf(&n, "%s%s%s", strempty(missing), missing ? ", " : "",
+                             screening_to_string(s)) < 0)
+                        return -ENOMEM;
+                free(missing);
+                missing = n;
+        }
+        if (missing)
+                return sd_bus_error_setf(error, KNEED_ERROR_SCREENING_REQUIRED,
+                                         o->screened ? "Screening answers missing: %s"
+                                                     : "Screening is required before a session; "
+                                                       "answer: %s",
+                                         missing);
+
+        for (int s = 0; s < SCREENING_MAX; s++) {
+                if (!o->yes[s])
+                        continue;
+                if (p->screening[s] == SCREENING_REFUSE)
+                        return sd_bus_error_setf(error, KNEED_ERROR_CONTRAINDICATED,
+                                                 "No session: you answered yes to %s (%s) Massage "
+                                                 "could make it worse; please see a clinician "
+                                                 "first.",
+                                                 screening_to_string(s), screening_question(s));
+                if (p->screening[s] == SCREENING_LOWER)
+                        lowered = true;
+        }
+        *ret_lowered = lowered;
+        return 0;
+}
+
 static int method_start_routine(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const char *device_path, *routine_id, *id;
         StartOptions options = {};
         Manager *m = userdata;
+        bool lowered = false;
         Session *s;
         Routine *rt = NULL;
         Device *d;
@@ -259,6 +469,19 @@ static int method_start_routine(sd_bus_message *message, void *userdata, sd_bus_
         if (r < 0)
                 return r;
 
+        /* The safety policy: valid, the person screened, and no limit in the way. */
+        if (!m->policy_valid)
+                return sd_bus_error_setf(error, KNEED_ERROR_POLICY_INVALID,
+                                         "The safety policy is invalid, so kneed refuses every "
+                                         "session until it is fixed: %s",
+                                         strna(m->policy_error));
+        r = check_screening(m, &options, &lowered, error);
+        if (r < 0)
+                return r;
+        r = limits_check_start(m, d, error);
+        if (r < 0)
+                return r;
+
         r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
         if (r >= 0)
                 r = sd_bus_creds_get_euid(creds, &uid);
@@ -266,10 +489,72 @@ static int method_start_routine(sd_bus_message *message, void *userdata, sd_bus_
                 return r;
 
         /* Start. */
-        r = session_start(m, d, rt, uid, options.detach ? NULL : message, &s);
+        r = session_start(m, d, rt, uid, lowered, options.detach ? NULL : message, &s);
+        if (r < 0)
+                return sd_bus_error_setf(error, KNEED_ERROR_LEDGER_UNAVAILABLE,
+                                         "Could not start: the session could not be recorded in "
+                                         "the ledger (%s), and kneed runs no session it cannot "
+                                         "count",
+                                         strerror(-r));
+        bus_manager_emit_changed(m, "SessionsToday");
+        return sd_bus_reply_method_return(message, "o", s->path);
+}
+
+static int method_clear_lockout(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        Manager *m = userdata;
+        uid_t uid = (uid_t) -1;
+        int r;
+
+        /* Administrators only. Polkit comes with the system integration; until then root on
+         * the system bus, and the bus's own access control on a session or private bus. */
+        if (m->options->bus_kind == BUS_KIND_SYSTEM) {
+                r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
+                if (r >= 0)
+                        r = sd_bus_creds_get_euid(creds, &uid);
+                if (r < 0)
+                        return r;
+                if (uid != 0)
+                        return sd_bus_error_setf(error, KNEED_ERROR_NOT_AUTHORIZED,
+                                                 "Only an administrator may clear a lockout");
+        }
+        r = limits_clear(m);
+        if (r < 0)
+                return sd_bus_error_setf(error, KNEED_ERROR_LEDGER_UNAVAILABLE,
+                                         "Could not record the cleared lockout: %s", strerror(-r));
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_get_history(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const LedgerSession *history = NULL;
+        Manager *m = userdata;
+        uint32_t max;
+        size_t n = 0;
+        int r;
+
+        r = sd_bus_message_read(message, "u", &max);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(message, "o", s->path);
+        if (m->ledger)
+                n = ledger_get_history(m->ledger, max == 0 ? 1000 : max, &history);
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(sstuss)");
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                const LedgerSession *h = &history[i];
+                r = sd_bus_message_append(reply, "(sstuss)", h->routine, h->device, h->start_usec,
+                                          h->duration_ms, h->state ? h->state : "running",
+                                          strempty(h->reason));
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_reload(sd_bus_message *message, void *userdata, sd_bus_error *error)
@@ -289,6 +574,12 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Devices", "ao", property_get_devices, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Limits", "a{sv}", property_get_limits, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PolicyError", "s", property_get_policy_error, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SessionsToday", "u", property_get_sessions_today, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 
         SD_BUS_METHOD_WITH_ARGS("ListDevices", SD_BUS_NO_ARGS, SD_BUS_RESULT("ao", devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -304,6 +595,11 @@ static const sd_bus_vtable manager_vtable[] = {
                 "StartRoutine", SD_BUS_ARGS("o", device, "s", routine, "a{sv}", options),
                 SD_BUS_RESULT("o", session), method_start_routine, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ClearLockout", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT,
+                                method_clear_lockout, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetHistory", SD_BUS_ARGS("u", max),
+                                SD_BUS_RESULT("a(sstuss)", sessions), method_get_history,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_VTABLE_END,

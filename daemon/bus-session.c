@@ -10,6 +10,7 @@
 #include "log.h"
 #include "manager.h"
 #include "pattern.h"
+#include "session-limits.h"
 #include "session.h"
 #include "string-util.h"
 #include "strv.h"
@@ -256,6 +257,27 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
         return sd_bus_reply_method_return(message, NULL);
 }
 
+static int property_get_capped(sd_bus *bus, const char *path, const char *interface,
+                               const char *property, sd_bus_message *reply, void *userdata,
+                               sd_bus_error *error)
+{
+        Session *s = userdata;
+        return sd_bus_message_append(reply, "b", s->capped);
+}
+
+static int method_report_pain(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+        Session *s = userdata;
+        Manager *m = s->manager;
+
+        /* Stop first, record after: nothing may stand between a pain report and the stop. */
+        log_warning("Session %u: pain reported by %s, stopping at once", s->id,
+                    strna(sd_bus_message_get_sender(message)));
+        session_end(s, "pain");
+        limits_lockout(m, POLICY_LOCKOUT_PAIN, NULL);
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 static int method_adjust_intensity(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
         Session *s = userdata;
@@ -296,12 +318,15 @@ static const sd_bus_vtable session_vtable[] = {
         SD_BUS_PROPERTY("DurationMs", "u", property_get_duration, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("StopReason", "s", property_get_stop_reason, 0,
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Capped", "b", property_get_capped, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Resume", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_resume,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_stop,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReportPain", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_report_pain,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AdjustIntensity", SD_BUS_ARGS("i", delta), SD_BUS_NO_RESULT,
                                 method_adjust_intensity, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "manager.h"
 #include "safety.h"
+#include "session-limits.h"
 #include "session.h"
 #include "strv.h"
 #include "time-util.h"
@@ -29,6 +30,7 @@ int device_new(Manager *m, const char *id, const DeviceInfo *info, const DeviceM
                const Plugin *plugin, Device **ret)
 {
         _cleanup_(device_freep) Device *d = NULL;
+        int r;
 
         d = calloc(1, sizeof(Device));
         if (!d)
@@ -61,6 +63,13 @@ int device_new(Manager *m, const char *id, const DeviceInfo *info, const DeviceM
                 d->vendor_id = match->vendor_id;
                 d->product_id = match->product_id;
         }
+        /* The key of the device's [Device ...] section in the policy. */
+        if (match && match->type == DEVICE_MATCH_VIRTUAL)
+                r = asprintf(&d->policy_key, "virtual:%s", match->model);
+        else
+                r = asprintf(&d->policy_key, "%04x:%04x", d->vendor_id, d->product_id);
+        if (r < 0)
+                return -ENOMEM;
 
         *ret = TAKE_PTR(d);
         return 0;
@@ -78,6 +87,7 @@ Device *device_free(Device *d)
                 kneed_timer_free(d->timers);
         sd_event_source_disable_unref(d->identify_source);
         sd_event_source_disable_unref(d->keepalive_source);
+        sd_event_source_disable_unref(d->watchdog_source);
         sd_event_source_disable_unref(d->input_source);
         safe_close(d->hidraw_fd);
 
@@ -85,6 +95,7 @@ Device *device_free(Device *d)
         free(d->path);
         free(d->name);
         free(d->match);
+        free(d->policy_key);
         free(d->syspath);
         free(d->fault);
         free(d->pending_fault);
@@ -132,6 +143,11 @@ int device_hook_end(Device *d)
                 log_warning("Device %s stopped on its own (%s)", d->id, stopped);
                 (void) device_stop(d, stopped);
                 return -ECANCELED;
+        }
+        if (d->pending_status) {
+                d->pending_status = false;
+                if (safety_check_temperature(d, &d->status) > 0 && d->state != DEVICE_RUNNING)
+                        return -ECANCELED;
         }
         return 0;
 }
@@ -206,6 +222,43 @@ static void keepalive_update(Device *d)
         }
 }
 
+static int watchdog_expired(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Device *d = userdata;
+
+        log_error("Device %s: its output was not refreshed on schedule (output watchdog), "
+                  "stopping it",
+                  d->id);
+        (void) device_stop(d, "output-watchdog");
+        return 0;
+}
+
+void device_expect_refresh(Device *d, uint64_t deadline)
+{
+        uint64_t when = deadline == UINT64_MAX ? UINT64_MAX : deadline + DEVICE_WATCHDOG_GRACE_USEC;
+        int r;
+
+        if (!d->active || when == UINT64_MAX) {
+                if (d->watchdog_source)
+                        (void) sd_event_source_set_enabled(d->watchdog_source, SD_EVENT_OFF);
+                return;
+        }
+        if (!d->watchdog_source)
+                r = sd_event_add_time(d->manager->event, &d->watchdog_source, CLOCK_MONOTONIC, when,
+                                      USEC_PER_MSEC, watchdog_expired, d);
+        else {
+                r = sd_event_source_set_time(d->watchdog_source, when);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(d->watchdog_source, SD_EVENT_ONESHOT);
+        }
+        if (r < 0) {
+                /* A device nothing watches must not run. */
+                log_error_errno(r, "Device %s: cannot arm the output watchdog, stopping: %m",
+                                d->id);
+                (void) device_stop(d, "output-watchdog");
+        }
+}
+
 void device_note_output(Device *d, const KneedOutput *output)
 {
         d->output = *output;
@@ -222,7 +275,11 @@ int device_send_stop(Device *d)
         d->active = false;
         d->output_valid = false;
         d->output = (KneedOutput){};
+        d->ramp_percent = 0;
+        d->ramp_usec = now_usec(CLOCK_MONOTONIC);
         keepalive_update(d);
+        if (d->watchdog_source)
+                (void) sd_event_source_set_enabled(d->watchdog_source, SD_EVENT_OFF);
 
         /* A fault the plugin reports while stopping is applied; the stop itself still counts. */
         device_hook_begin(d);
@@ -271,6 +328,7 @@ void device_fault(Device *d, int error, const char *message)
         }
         device_set_state(d, DEVICE_FAULTED);
         (void) device_stop(d, "device-fault");
+        limits_lockout(d->manager, POLICY_LOCKOUT_FAULT, d);
 }
 
 static int identify_done(sd_event_source *s, uint64_t usec, void *userdata)
@@ -297,7 +355,7 @@ int device_identify(Device *d)
                 .pattern = KNEED_PATTERN_CONTINUOUS,
                 .intensity = safety_lowest_intensity(d),
         };
-        r = safety_output(d, &req, NULL);
+        r = safety_output(d, &req, NULL, NULL);
         if (r < 0)
                 return r;
         if (d->state == DEVICE_FAULTED)
@@ -310,6 +368,7 @@ int device_identify(Device *d)
                 (void) device_send_stop(d);
                 return r;
         }
+        device_expect_refresh(d, now_usec(CLOCK_MONOTONIC) + IDENTIFY_USEC);
         device_set_state(d, DEVICE_IDENTIFYING);
         return 0;
 }

@@ -52,12 +52,16 @@ struct KneedDevice {
         char **keys; /* "KEY=VALUE" from the device file's [Plugin <id>] section */
 
         DeviceState state;
-        bool probing;       /* capability setters are allowed only inside probe() */
-        bool probed;        /* probe() succeeded, so remove() is owed */
-        bool active;        /* the last command left motors or heater on */
-        bool exported;      /* announced on the bus */
-        bool output_valid;  /* output holds the last set_output(), no stop since */
-        KneedOutput output; /* the last command delivered */
+        bool probing;        /* capability setters are allowed only inside probe() */
+        bool probed;         /* probe() succeeded, so remove() is owed */
+        bool active;         /* the last command left motors or heater on */
+        bool exported;       /* announced on the bus */
+        bool output_valid;   /* output holds the last set_output(), no stop since */
+        bool heat_blocked;   /* ran too hot: no heat until the session ends */
+        KneedOutput output;  /* the last command delivered */
+        double ramp_percent; /* the last level delivered, in percent, for the ramp limit */
+        uint64_t ramp_usec;  /* and when */
+        char *policy_key;    /* "vvvv:pppp" or "virtual:MODEL", for [Device ...] policy */
         KneedStatus status;
         char *fault; /* why the device is faulted */
 
@@ -66,6 +70,7 @@ struct KneedDevice {
         int pending_fault_error;
         char *pending_fault;
         char *pending_stopped;
+        bool pending_status; /* a status came in during a hook: check it afterwards */
 
         int hidraw_fd;                           /* -1 unless the transport is hidraw */
         struct libusb_device_handle *usb_handle; /* NULL unless the transport is usb */
@@ -77,6 +82,7 @@ struct KneedDevice {
         KneedTimer *timers;
         sd_event_source *identify_source;
         sd_event_source *keepalive_source;
+        sd_event_source *watchdog_source;
         Session *session;
 
         LIST_FIELDS(Device, devices);
@@ -120,6 +126,14 @@ int device_hook_end(Device *d);
 
 /* A short, low buzz so that a person can tell which device this is. -EBUSY during a session. */
 int device_identify(Device *d);
+
+/*
+ * The output watchdog. Whoever drives a device's output says when it will act next; if that
+ * time passes by DEVICE_WATCHDOG_GRACE_USEC with nothing new from it, the device is stopped.
+ * It costs no wakeup of its own while everything keeps its schedule.
+ */
+#define DEVICE_WATCHDOG_GRACE_USEC (500 * UINT64_C(1000))
+void device_expect_refresh(Device *d, uint64_t deadline);
 
 /* Called by safety.c after the plugin accepted a command. */
 void device_note_output(Device *d, const KneedOutput *output);

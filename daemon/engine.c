@@ -52,6 +52,11 @@ uint64_t engine_step_deadline(const Engine *e, unsigned i)
         return e->start_usec + routine_to_real_usec(e, offset_ms * 1000);
 }
 
+uint64_t engine_routine_deadline(const Engine *e, uint64_t routine_ms)
+{
+        return e->start_usec + routine_to_real_usec(e, routine_ms * 1000);
+}
+
 uint64_t engine_duration_usec(const Engine *e)
 {
         return routine_to_real_usec(e, (uint64_t) e->routine->duration_ms * 1000);

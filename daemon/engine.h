@@ -46,5 +46,8 @@ EnginePosition engine_position(const Engine *e, uint64_t now);
  */
 uint64_t engine_next_wakeup(const Engine *e, uint64_t now);
 
+/* The absolute time at which routine time reaches routine_ms. */
+uint64_t engine_routine_deadline(const Engine *e, uint64_t routine_ms);
+
 /* The routine's length in real time, at this time scale. */
 uint64_t engine_duration_usec(const Engine *e);

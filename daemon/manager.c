@@ -12,6 +12,7 @@
 #include "kneed-bus.h"
 #include "log.h"
 #include "manager.h"
+#include "session-limits.h"
 #include "strv.h"
 
 int manager_new(const Options *options, Manager **ret)
@@ -57,6 +58,9 @@ Manager *manager_free(Manager *m)
         plugin_set_clear(&m->plugins);
         device_db_clear(&m->devdb);
         routine_set_clear(&m->routines);
+        policy_done(&m->policy);
+        free(m->policy_error);
+        limits_close(m);
 
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -65,7 +69,49 @@ Manager *manager_free(Manager *m)
 
 unsigned manager_keepalive_ms(const Manager *m)
 {
-        return KEEPALIVE_MS_DEFAULT;
+        return m->policy.keepalive_ms;
+}
+
+/*
+ * Loads the policy file. At start an invalid file leaves the daemon running with every session
+ * refused (fail closed); on reload it leaves the last good policy in force. Either way the
+ * error is kept for Manager.PolicyError.
+ */
+static int load_policy(Manager *m, bool reload)
+{
+        _cleanup_free_ char *error = NULL;
+        const char *path = m->options->config_path;
+        Policy p;
+        int r;
+
+        r = policy_load(path, &p, &error);
+        if (r == -ENOENT) {
+                log_info("No policy file at %s, using the built-in defaults", path);
+                policy_init_defaults(&p);
+                r = 0;
+        }
+        if (r < 0) {
+                free(m->policy_error);
+                m->policy_error = error ? TAKE_PTR(error) : strdup(strerror(-r));
+                if (reload && m->policy_valid)
+                        log_error("Invalid policy, keeping the last good one: %s", m->policy_error);
+                else
+                        log_error("Invalid policy, refusing every session until it is fixed: %s",
+                                  m->policy_error);
+                bus_manager_emit_changed(m, "PolicyError");
+                return r;
+        }
+
+        policy_done(&m->policy);
+        m->policy = p;
+        m->policy_valid = true;
+        m->policy_error = mfree(m->policy_error);
+        log_info("Policy loaded: intensity <= %u%%, %u min sessions, %u a day, %u min rest, heat "
+                 "<= %u C",
+                 m->policy.max_intensity, m->policy.max_session_minutes,
+                 m->policy.max_sessions_per_day, m->policy.min_rest_minutes,
+                 m->policy.max_heat_celsius);
+        return 0;
 }
 
 Device *manager_find_device(Manager *m, const char *id)
@@ -278,8 +324,20 @@ int manager_reload(Manager *m)
 {
         DeviceDatabase old_db = m->devdb;
         RoutineSet old_routines = m->routines;
+        Session *s;
+        Device *d;
 
         log_info("Reloading configuration");
+
+        if (load_policy(m, true) >= 0) {
+                /* A tighter limit applies to what is running now, not at its next step. */
+                LIST_FOREACH (sessions, s, m->sessions)
+                        session_refresh(s);
+                bus_manager_emit_changed(m, "Limits");
+                bus_manager_emit_changed(m, "PolicyError");
+                LIST_FOREACH (devices, d, m->devices)
+                        bus_device_emit_changed(d, "MaxIntensity");
+        }
 
         /* Bound devices keep their copies of their entries; the new database serves new ones. */
         m->devdb = (DeviceDatabase){};
@@ -435,6 +493,13 @@ int manager_startup(Manager *m)
         r = setup_signals(m);
         if (r < 0)
                 return r;
+
+        /* The defaults are in force until a policy file says otherwise; a broken file at start
+         * clears policy_valid, and every session is refused. */
+        policy_init_defaults(&m->policy);
+        if (load_policy(m, false) < 0)
+                m->policy_valid = false;
+        (void) limits_open(m);
 
         (void) load_plugins(m);
         (void) load_device_db(m);

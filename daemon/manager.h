@@ -10,11 +10,9 @@
 #include "device.h"
 #include "options.h"
 #include "plugin-loader.h"
+#include "policy.h"
 #include "routine-set.h"
 #include "session.h"
-
-/* Until the policy exists, the dead-man timeout devices are told to use. */
-#define KEEPALIVE_MS_DEFAULT 1000u
 
 /* Finished sessions kept readable at most; the oldest go first beyond this. */
 #define SESSIONS_FINISHED_MAX 32u
@@ -30,6 +28,13 @@ struct Manager {
         Device *devices;
         unsigned n_devices;
         unsigned n_virtual; /* counter for virtual device ids */
+
+        Policy policy;      /* the effective policy: the last good one, or the defaults */
+        bool policy_valid;  /* false: the file was invalid at start, every session refused */
+        char *policy_error; /* why the last load failed, NULL when it succeeded */
+
+        struct Ledger *ledger; /* NULL when unavailable: limits fail closed */
+        char *ledger_error;
 
         RoutineSet routines;
         Session *sessions; /* running, paused and recently finished, oldest first */
@@ -62,7 +67,11 @@ void manager_add_session(Manager *m, Session *s);
 void manager_remove_session(Manager *m, Session *s);
 Session *manager_find_session(Manager *m, unsigned id);
 
-/* Re-reads configuration: routines and the device database (SIGHUP, Manager.Reload). */
+/*
+ * Re-reads configuration: the policy, routines and the device database (SIGHUP,
+ * Manager.Reload()). An invalid policy leaves the last good one in force and is reported in
+ * PolicyError; a valid one that tightens a limit applies to running sessions at once.
+ */
 int manager_reload(Manager *m);
 
 unsigned manager_keepalive_ms(const Manager *m);

@@ -10,6 +10,7 @@
 #include "device.h"
 #include "log.h"
 #include "manager.h"
+#include "safety.h"
 #include "strv.h"
 #include "time-util.h"
 #include "zone.h"
@@ -214,6 +215,12 @@ KneedTimer *kneed_timer_free(KneedTimer *timer)
 void kneed_device_report_status(KneedDevice *device, const KneedStatus *status)
 {
         device->status = *status;
+        if (status->faults == KNEED_FAULT_NONE) {
+                if (device->in_hook > 0)
+                        device->pending_status = true;
+                else
+                        (void) safety_check_temperature(device, status);
+        }
         if (status->faults != KNEED_FAULT_NONE) {
                 char message[64];
 

@@ -9,6 +9,7 @@
 #include "manager.h"
 #include "pattern.h"
 #include "safety.h"
+#include "session-limits.h"
 #include "session.h"
 #include "time-util.h"
 
@@ -67,22 +68,56 @@ static uint64_t now_monotonic(void)
 
 static int arm_timer(Session *s, uint64_t when);
 
+/*
+ * The routine time at which the policy ends this session during this step: its length cap, or
+ * the cap on time spent on one zone.
+ */
+static uint64_t limit_ms(const Session *s, unsigned step, const char **ret_reason)
+{
+        const Policy *p = &s->manager->policy;
+        const Step *st = &s->routine->steps[step];
+        uint64_t limit = (uint64_t) p->max_session_minutes * 60000;
+        uint64_t zone_cap = (uint64_t) p->max_zone_minutes * 60000, used = 0, zone_end;
+        const char *reason = "session-limit";
+
+        for (unsigned k = 0; k < step; k++)
+                if (streq(s->routine->steps[k].zone, st->zone))
+                        used += s->routine->steps[k].duration_ms;
+        zone_end = st->offset_ms + (used >= zone_cap ? 0 : zone_cap - used);
+        if (zone_end < (uint64_t) st->offset_ms + st->duration_ms && zone_end < limit) {
+                limit = zone_end;
+                reason = "zone-limit";
+        }
+        *ret_reason = reason;
+        return limit;
+}
+
 /* Brings the device to where the routine is at `now`, and announces what changed. */
 static void session_apply(Session *s, uint64_t now)
 {
-        const char *changed[8];
+        const char *changed[9];
         size_t n_changed = 0;
         EnginePosition pos;
         SafetyResult result;
         OutputRequest req;
         const Step *step;
+        const char *limit_reason;
+        uint64_t limit, next;
         unsigned applied;
-        bool new_step;
+        bool new_step, capped;
         int r;
 
         pos = engine_position(&s->engine, now);
         if (pos.finished) {
                 session_end(s, "completed");
+                return;
+        }
+
+        /* The session's length and the time on one zone end it, even in the middle of a step. */
+        limit = limit_ms(s, pos.step, &limit_reason);
+        if (now >= engine_routine_deadline(&s->engine, limit)) {
+                log_info("Session %u: %s reached", s->id, limit_reason);
+                session_end(s, limit_reason);
                 return;
         }
 
@@ -93,14 +128,34 @@ static void session_apply(Session *s, uint64_t now)
                 .zone = step->zone,
                 .pattern = step->pattern,
                 .intensity = CLAMP(pos.intensity + s->adjust, 0.0, 100.0),
-                /* Heat where the device has it; routines that can't do without it say
-                   Requires=heat. */
+                /* Heat where the device has it; routines that can't do without say Requires=heat.
+                 */
                 .heat_celsius = s->device->max_heat_celsius > 0 ? step->heat_celsius : 0,
         };
-        r = safety_output(s->device, &req, &result);
+        s->safety.first_step = pos.step == 0;
+        r = safety_output(s->device, &req, &s->safety, &result);
         if (r < 0) {
-                session_end(s, r == -EDOM ? "forbidden-zone" : "device-fault");
+                if (session_state_is_finished(s->state))
+                        return; /* the device ended it: a fault, or it stopped by itself */
+                session_end(s, r == -EDOM      ? "forbidden-zone"
+                               : r == -EBADMSG ? "policy-invalid"
+                                               : "device-fault");
                 return;
+        }
+
+        capped = result.capped_by != SAFETY_RULE_NONE || result.heat_capped;
+        if (capped != s->capped) {
+                s->capped = capped;
+                changed[n_changed++] = "Capped";
+                if (capped)
+                        log_info("Session %u: capped by the %s cap: %.0f%%, heat %u C (the routine "
+                                 "asks %.0f%%, heat %u C)",
+                                 s->id,
+                                 result.capped_by != SAFETY_RULE_NONE
+                                         ? safety_rule_to_string(result.capped_by)
+                                         : "heat",
+                                 result.intensity, result.heat_celsius, req.intensity,
+                                 req.heat_celsius);
         }
 
         applied = (unsigned) lround(result.intensity);
@@ -125,12 +180,18 @@ static void session_apply(Session *s, uint64_t now)
         if (n_changed > 0)
                 bus_session_emit_changed(s, changed);
 
-        r = arm_timer(s, engine_next_wakeup(&s->engine, now));
+        next = MIN(engine_next_wakeup(&s->engine, now), engine_routine_deadline(&s->engine, limit));
+        /* Held back by the ramp limit: come back on the ramp grid until caught up. */
+        if (result.ramp_limited)
+                next = MIN(next, now + ENGINE_RAMP_INTERVAL_USEC);
+        r = arm_timer(s, next);
         if (r < 0) {
                 log_error_errno(r, "Session %u: failed to schedule the next step, stopping: %m",
                                 s->id);
                 session_end(s, "internal-error");
+                return;
         }
+        device_expect_refresh(s->device, next);
 }
 
 static int on_timer(sd_event_source *source, uint64_t usec, void *userdata)
@@ -180,8 +241,14 @@ static int on_linger_done(sd_event_source *source, uint64_t usec, void *userdata
         return 0;
 }
 
-int session_start(Manager *m, Device *d, Routine *r, uid_t owner, sd_bus_message *caller,
-                  Session **ret)
+void session_refresh(Session *s)
+{
+        if (s->state == SESSION_RUNNING)
+                session_apply(s, now_monotonic());
+}
+
+int session_start(Manager *m, Device *d, Routine *r, uid_t owner, bool lowered,
+                  sd_bus_message *caller, Session **ret)
 {
         Session *s;
         int k;
@@ -201,6 +268,12 @@ int session_start(Manager *m, Device *d, Routine *r, uid_t owner, sd_bus_message
                 return -ENOMEM;
         }
         engine_init(&s->engine, r, m->options->time_scale);
+        s->safety = (SafetyContext){
+                .lowered = lowered,
+                .first_step = true,
+                .time_scale = m->options->time_scale,
+        };
+        s->started_realtime = now_usec(CLOCK_REALTIME);
 
         /* Accuracy 1 µs: the default 250 ms would let sd-event coalesce step starts. */
         k = sd_event_add_time(m->event, &s->timer, CLOCK_MONOTONIC, 0, 1, on_timer, s);
@@ -211,17 +284,22 @@ int session_start(Manager *m, Device *d, Routine *r, uid_t owner, sd_bus_message
                 if (k >= 0)
                         k = sd_bus_track_add_sender(s->track, caller);
         }
+        if (k >= 0)
+                /* No ledger record, no session: the limits must survive a crash. */
+                k = limits_record_start(m, s);
         if (k < 0) {
                 session_free(s);
                 return k;
         }
 
+        d->heat_blocked = false;
+
         d->session = s;
         device_set_state(d, DEVICE_RUNNING);
         manager_add_session(m, s);
 
-        log_info("Session %u: %s on %s for uid %u%s", s->id, r->id, d->id, (unsigned) owner,
-                 caller ? "" : " (detached)");
+        log_info("Session %u: %s on %s for uid %u%s%s", s->id, r->id, d->id, (unsigned) owner,
+                 caller ? "" : " (detached)", lowered ? ", caps lowered by screening" : "");
         engine_start(&s->engine, now_monotonic());
         session_apply(s, now_monotonic());
 
@@ -306,10 +384,12 @@ void session_end(Session *s, const char *reason)
                 s->device_stop_result = device_stop(d, reason);
         }
         s->intensity = 0;
+        s->capped = false;
+        limits_record_end(s->manager, s);
 
         log_info("Session %u: %s (%s)", s->id, session_state_to_string(s->state), reason);
-        bus_session_emit_changed(
-                s, (const char *[]){"State", "StopReason", "Intensity", "ElapsedMs", NULL});
+        bus_session_emit_changed(s, (const char *[]){"State", "StopReason", "Intensity",
+                                                     "ElapsedMs", "Capped", NULL});
         bus_session_emit_finished(s);
 
         /*

@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "list.h"
 #include "routine.h"
+#include "safety.h"
 
 typedef struct Manager Manager;
 typedef struct KneedDevice Device;
@@ -46,10 +47,14 @@ struct Session {
         int device_stop_result; /* what stopping the device returned when the session ended */
 
         Engine engine;
-        unsigned step; /* the step whose StepStarted was sent */
+        SafetyContext safety; /* what the clamp needs to know about this session */
+        unsigned step;        /* the step whose StepStarted was sent */
         bool step_announced;
-        unsigned intensity; /* what the device runs at, in whole percent */
-        int adjust;         /* AdjustIntensity offset in percentage points */
+        unsigned intensity;  /* what the device runs at, in whole percent */
+        int adjust;          /* AdjustIntensity offset in percentage points */
+        bool capped;         /* the clamp is holding the routine below what it asks */
+        uint64_t ledger_ref; /* its start record in the ledger, 0 if not recorded */
+        uint64_t started_realtime;
 
         sd_event_source *timer;
         sd_event_source *pause_timeout;
@@ -64,11 +69,15 @@ bool session_state_is_finished(SessionState s);
 
 /*
  * Starts routine r on device d. caller, when not NULL, is the message whose sender the session
- * is tied to: when that client leaves the bus, the session stops. Checks nothing about the
- * device's suitability: the caller (StartRoutine) did.
+ * is tied to: when that client leaves the bus, the session stops. lowered: screening answers
+ * lowered the caps. Checks nothing about the device's suitability or the limits: the caller
+ * (StartRoutine) did. Records the session in the ledger first and fails if it can't.
  */
-int session_start(Manager *m, Device *d, Routine *r, uid_t owner, sd_bus_message *caller,
-                  Session **ret);
+int session_start(Manager *m, Device *d, Routine *r, uid_t owner, bool lowered,
+                  sd_bus_message *caller, Session **ret);
+
+/* Re-applies the session's output now: after a policy reload, or when a cap changed. */
+void session_refresh(Session *s);
 
 int session_pause(Session *s);
 int session_resume(Session *s);

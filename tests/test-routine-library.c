@@ -25,7 +25,8 @@ static const char *const seed_titles[] = {
 #define ZONE_MAX_MS (10 * 60 * 1000)
 /* Product manuals: 15-minute sessions (the policy's MaxSessionMinutes default). */
 #define ROUTINE_MAX_MS (15 * 60 * 1000)
-/* Seeds 000, 001: increase gradually. Within a ramp, and between steps. */
+/* Seeds 000, 001: increase gradually. Within a ramp (below the policy's default ramp limit
+ * of 3 %/s, so the default policy never holds a preset back), and between steps. */
 #define RAMP_MAX_PERCENT_PER_S 2.0
 #define STEP_JUMP_MAX 10
 /* Seed 001: very gentle around the kneecap and on the patellar tendon. */

@@ -18,6 +18,7 @@ from kneedtest import (  # noqa: E402
     MANAGER_IFACE,
     MANAGER_PATH,
     SESSION_IFACE,
+    TIMING_TOLERANCE_US,
     Client,
     GLib,
     KneedTestCase,
@@ -114,18 +115,20 @@ class RoutineListTest(KneedTestCase):
 
 
 class SessionTest(KneedTestCase):
-    def start(self, virtual="1", extra=()):
-        return self.start_kneed(virtual=virtual, args=["--time-scale=" + SCALE, *extra])
+    def start(self, virtual="1", extra=(), scale=SCALE):
+        return self.start_kneed(virtual=virtual, args=["--time-scale=" + scale, *extra])
 
     def test_routine_runs_as_written(self):
-        k = self.start()
+        # At 20x no preset asks for more than one native step per 20 Hz tick, so the ramp
+        # limit (which never lets a command rise faster than it allows) doesn't show.
+        k = self.start(scale="20")
         c = self.client
         _, steps = read_routine(os.path.join(ROUTINES, "pfps-massage-gun.routine"))
         mark = len(k.trace.lines())
         path = self.start_routine("pfps-massage-gun")
         self.assertEqual(self.client.get(DEVICE_PREFIX + "virtual0", DEVICE_IFACE, "State"),
                          "running")
-        _, fin = c.wait_signal("Finished", seconds=30, path=path)
+        _, fin = c.wait_signal("Finished", seconds=60, path=path)
         self.assertEqual(fin[3], ("completed", "completed"))
 
         # StepStarted, in order, with each step's zone, pattern and cue.
@@ -179,10 +182,11 @@ class SessionTest(KneedTestCase):
             if step["Zone"] != prev:
                 first = next(e for e in cmds if e["op"] == "set" and e["zone"] == step["Zone"]
                              and e["t_us"] >= t0 + offset * 1000 // 60 - 1000)
-                self.assertLess(abs(first["t_us"] - (t0 + offset * 1000 // 60)), 5000 * 1.0)
+                self.assertLess(abs(first["t_us"] - (t0 + offset * 1000 // 60)),
+                                TIMING_TOLERANCE_US)
             prev = step["Zone"]
             offset += duration_ms(step["Duration"])
-        self.assertLess(abs(cmds[-1]["t_us"] - (t0 + offset * 1000 // 60)), 5000)
+        self.assertLess(abs(cmds[-1]["t_us"] - (t0 + offset * 1000 // 60)), TIMING_TOLERANCE_US)
 
     def test_session_object_properties_and_object_manager(self):
         self.start(extra=["--session-linger=1"])

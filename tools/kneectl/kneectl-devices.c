@@ -101,7 +101,8 @@ static void json_session(JsonWriter *j, const SessionView *s)
 int verb_status(Kneectl *k, int argc, char *argv[])
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *version = NULL;
+        _cleanup_free_ char *version = NULL, *policy_error = NULL;
+        uint32_t sessions_today = 0;
         DeviceView *views = NULL;
         SessionView *sessions = NULL;
         size_t n = 0, n_sessions = 0;
@@ -112,6 +113,13 @@ int verb_status(Kneectl *k, int argc, char *argv[])
         if (r < 0)
                 return kneectl_error(k, "Failed to read the daemon's version", r, &error);
 
+        (void) sd_bus_get_property_string(k->bus, KNEED_BUS_NAME, KNEED_MANAGER_PATH,
+                                          KNEED_MANAGER_INTERFACE, "PolicyError", NULL,
+                                          &policy_error);
+        (void) sd_bus_get_property_trivial(k->bus, KNEED_BUS_NAME, KNEED_MANAGER_PATH,
+                                           KNEED_MANAGER_INTERFACE, "SessionsToday", NULL, 'u',
+                                           &sessions_today);
+
         r = kneectl_get_objects(k, &views, &n, &sessions, &n_sessions);
         if (r < 0)
                 return r;
@@ -120,6 +128,10 @@ int verb_status(Kneectl *k, int argc, char *argv[])
                 json_begin_object(&k->out);
                 json_key(&k->out, "version");
                 json_string(&k->out, version);
+                json_key(&k->out, "policy_error");
+                json_string(&k->out, strempty(policy_error));
+                json_key(&k->out, "sessions_today");
+                json_uint(&k->out, sessions_today);
                 json_key(&k->out, "devices");
                 json_begin_array(&k->out);
                 for (size_t i = 0; i < n; i++)
@@ -135,6 +147,9 @@ int verb_status(Kneectl *k, int argc, char *argv[])
         } else {
                 printf("kneed %s on %s, %zu device%s\n", version, k->bus_description, n,
                        n == 1 ? "" : "s");
+                if (!isempty(policy_error))
+                        printf("Policy: INVALID, %s\n", policy_error);
+                printf("Sessions today: %u\n", sessions_today);
                 for (size_t i = 0; i < n; i++) {
                         _cleanup_free_ char *zones = strv_join(views[i].zones, ", ");
 

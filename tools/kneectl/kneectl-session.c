@@ -39,7 +39,7 @@ bool kneectl_is_session_arg(const char *arg)
         return kneectl_session_path(arg, &p) >= 0;
 }
 
-static int session_call(Kneectl *k, const char *arg, const char *method, const char *done)
+int kneectl_session_call(Kneectl *k, const char *arg, const char *method, const char *done)
 {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL;
@@ -73,17 +73,17 @@ static int session_call(Kneectl *k, const char *arg, const char *method, const c
 
 int verb_pause(Kneectl *k, int argc, char *argv[])
 {
-        return session_call(k, argv[1], "Pause", "paused");
+        return kneectl_session_call(k, argv[1], "Pause", "paused");
 }
 
 int verb_resume(Kneectl *k, int argc, char *argv[])
 {
-        return session_call(k, argv[1], "Resume", "resumed");
+        return kneectl_session_call(k, argv[1], "Resume", "resumed");
 }
 
 int kneectl_stop_session(Kneectl *k, const char *arg)
 {
-        return session_call(k, arg, "Stop", "stopped");
+        return kneectl_session_call(k, arg, "Stop", "stopped");
 }
 
 /* The first idle device that lists every zone the routine uses. */
@@ -378,11 +378,17 @@ int verb_start(Kneectl *k, int argc, char *argv[])
 {
         enum {
                 ARG_DEVICE = 0x100,
-                ARG_WATCH
+                ARG_WATCH,
+                ARG_SCREENING,
         };
-        static const struct option options[] = {{"device", required_argument, NULL, ARG_DEVICE},
-                                                {"watch", no_argument, NULL, ARG_WATCH},
-                                                {}};
+        static const struct option options[] = {
+                {"device", required_argument, NULL, ARG_DEVICE},
+                {"watch", no_argument, NULL, ARG_WATCH},
+                {"screening", required_argument, NULL, ARG_SCREENING},
+                {},
+        };
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
+        bool yes[SCREENING_MAX] = {}, answered[SCREENING_MAX] = {}, screened = false;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *device = NULL, *path = NULL;
@@ -406,14 +412,20 @@ int verb_start(Kneectl *k, int argc, char *argv[])
                 case ARG_WATCH:
                         watch = true;
                         break;
+                case ARG_SCREENING:
+                        if (kneectl_parse_screening(optarg, yes, answered) < 0)
+                                return -EINVAL;
+                        screened = true;
+                        break;
                 default:
-                        fprintf(stderr,
-                                "Usage: kneectl start ROUTINE [--device DEVICE] [--watch]\n");
+                        fprintf(stderr, "Usage: kneectl start ROUTINE [--device DEVICE] [--watch] "
+                                        "[--screening KEY=yes|no,...]\n");
                         return -EINVAL;
                 }
         }
         if (optind != argc - 1) {
-                fprintf(stderr, "Usage: kneectl start ROUTINE [--device DEVICE] [--watch]\n");
+                fprintf(stderr, "Usage: kneectl start ROUTINE [--device DEVICE] [--watch] "
+                                "[--screening KEY=yes|no,...]\n");
                 return -EINVAL;
         }
         routine_id = argv[optind];
@@ -436,10 +448,44 @@ int verb_start(Kneectl *k, int argc, char *argv[])
                 }
         }
 
+        /* On a terminal, ask the screening questions the policy needs; scripts pass them. */
+        if (!screened && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+                r = kneectl_ask_screening(k, yes, answered, &screened);
+                if (r < 0)
+                        goto finish;
+        }
+
         /* Without --watch nobody stays to stop it, so the session runs on its own (detach). */
-        r = sd_bus_call_method(k->bus, KNEED_BUS_NAME, KNEED_MANAGER_PATH, KNEED_MANAGER_INTERFACE,
-                               "StartRoutine", &error, &reply, "osa{sv}", device, routine_id, 1,
-                               "detach", "b", (int) !watch);
+        r = sd_bus_message_new_method_call(k->bus, &call, KNEED_BUS_NAME, KNEED_MANAGER_PATH,
+                                           KNEED_MANAGER_INTERFACE, "StartRoutine");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "os", device, routine_id);
+        if (r >= 0)
+                r = sd_bus_message_open_container(call, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(call, "{sv}", "detach", "b", (int) !watch);
+        if (r >= 0 && screened) {
+                r = sd_bus_message_open_container(call, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(call, "s", "screening");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(call, 'v', "a{sb}");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(call, 'a', "{sb}");
+                for (int q = 0; r >= 0 && q < SCREENING_MAX; q++)
+                        if (answered[q])
+                                r = sd_bus_message_append(call, "{sb}", screening_to_string(q),
+                                                          (int) yes[q]);
+                for (int i = 0; r >= 0 && i < 3; i++)
+                        r = sd_bus_message_close_container(call);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(call);
+        if (r < 0) {
+                r = kneectl_error(k, "Failed to build the request", r, NULL);
+                goto finish;
+        }
+        r = sd_bus_call(k->bus, call, 0, &error, &reply);
         if (r < 0) {
                 r = kneectl_error(k, "Failed to start the routine", r, &error);
                 goto finish;

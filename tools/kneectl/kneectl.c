@@ -20,8 +20,10 @@ typedef struct Verb {
 static const Verb verbs[] = {
         {"devices", 1, 1, verb_devices}, {"status", 1, 1, verb_status},
         {"stop", 1, 2, verb_stop},       {"routines", 1, 1, verb_routines},
-        {"show", 2, 2, verb_show},       {"start", 2, 6, verb_start},
+        {"show", 2, 2, verb_show},       {"start", 2, 8, verb_start},
         {"pause", 2, 2, verb_pause},     {"resume", 2, 2, verb_resume},
+        {"pain", 2, 2, verb_pain},       {"limits", 1, 1, verb_limits},
+        {"history", 1, 2, verb_history}, {"clear-lockout", 1, 1, verb_clear_lockout},
 };
 
 static void help(void)
@@ -34,12 +36,18 @@ static void help(void)
                "  stop [DEVICE]        Stop one device, or every device\n"
                "  routines             List the preset routines\n"
                "  show ROUTINE         Show a routine's steps and a plot of its intensity\n"
-               "  start ROUTINE [--device DEVICE] [--watch]\n"
+               "  start ROUTINE [--device DEVICE] [--watch] [--screening KEY=yes|no,...]\n"
                "                       Start a routine; --watch follows it live, and Ctrl-C\n"
-               "                       stops it (without --watch it runs on its own)\n"
+               "                       stops it (without --watch it runs on its own). On a\n"
+               "                       terminal the screening questions are asked; scripts\n"
+               "                       answer them with --screening\n"
                "  pause SESSION        Pause a session (its number or object path)\n"
                "  resume SESSION       Resume a paused session\n"
-               "  stop SESSION         Stop a session\n\n"
+               "  stop SESSION         Stop a session\n"
+               "  pain SESSION         Report pain: stop at once, and lock sessions out\n"
+               "  limits               Show the safety limits in force\n"
+               "  history [N]          Show the last N sessions (default 10)\n"
+               "  clear-lockout        Lift a lockout (administrators)\n\n"
                "Options:\n"
                "  -h --help            Show this help\n"
                "     --version         Show the version\n"

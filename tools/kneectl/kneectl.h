@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 
 #include "json-writer.h"
+#include "screening.h"
 #include "strv.h"
 
 typedef struct Kneectl {
@@ -75,6 +76,20 @@ int verb_routines(Kneectl *k, int argc, char *argv[]);
 int verb_show(Kneectl *k, int argc, char *argv[]);
 int verb_start(Kneectl *k, int argc, char *argv[]);
 int verb_pause(Kneectl *k, int argc, char *argv[]);
+int verb_limits(Kneectl *k, int argc, char *argv[]);
+int verb_history(Kneectl *k, int argc, char *argv[]);
+int verb_pain(Kneectl *k, int argc, char *argv[]);
+int verb_clear_lockout(Kneectl *k, int argc, char *argv[]);
+
+/* Calls method on a session given by number or path; prints "<Done> session N." */
+int kneectl_session_call(Kneectl *k, const char *arg, const char *method, const char *done);
+
+/* --screening KEY=yes|no,...: fills yes[] and answered[]. */
+int kneectl_parse_screening(const char *spec, bool yes[SCREENING_MAX],
+                            bool answered[SCREENING_MAX]);
+/* Asks the questions the daemon's policy needs on the terminal. */
+int kneectl_ask_screening(Kneectl *k, bool yes[SCREENING_MAX], bool answered[SCREENING_MAX],
+                          bool *ret_asked);
 int verb_resume(Kneectl *k, int argc, char *argv[]);
 int verb_status(Kneectl *k, int argc, char *argv[]);
 int verb_stop(Kneectl *k, int argc, char *argv[]);
