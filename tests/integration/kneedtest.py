@@ -51,6 +51,16 @@ MinRestMinutes=0
 Required=no
 """
 
+def make_policy(**sections):
+    """A policy file from {section: {key: value}}; section names with spaces are given with
+    underscores ("Device_virtual:x")."""
+    text = ""
+    for section, keys in sections.items():
+        text += f"[{section.replace('_', ' ')}]\n"
+        text += "".join(f"{k}={v}\n" for k, v in keys.items())
+    return text
+
+
 # Every screening answer "no", for StartRoutine's screening option.
 ALL_CLEAR = {name: False for name in (
     "recent-injury", "swelling-redness-heat", "dvt-suspected", "infection-fever",
@@ -141,8 +151,11 @@ class Client:
             )
         except GLib.Error as e:
             name = Gio.DBusError.get_remote_error(e) or str(e.code)
-            Gio.DBusError.strip_remote_error(e)
-            raise DBusCallError(name, e.message) from None
+            message = e.message
+            prefix = f"GDBus.Error:{name}: "
+            if message.startswith(prefix):
+                message = message[len(prefix):]
+            raise DBusCallError(name, message) from None
         return result.unpack() if result is not None else None
 
     def get(self, path, iface, prop):

@@ -19,6 +19,7 @@ from kneedtest import (  # noqa: E402
     MANAGER_PATH,
     SESSION_IFACE,
     TIMING_TOLERANCE_US,
+    WRAPPER,
     Client,
     GLib,
     KneedTestCase,
@@ -168,25 +169,33 @@ class SessionTest(KneedTestCase):
         self.assertEqual(c.get(DEVICE_PREFIX + "virtual0", DEVICE_IFACE, "State"), "idle")
 
     def test_step_timing_is_on_schedule(self):
-        k = self.start()
+        # Under valgrind wakeups come so late that at 60x the engine rightly skips whole
+        # steps to stay on schedule; a slower scale keeps every step visible there.
+        scale = 10 if WRAPPER else 60
+        k = self.start(scale=str(scale))
         _, steps = read_routine(os.path.join(ROUTINES, "quadriceps-release.routine"))
         mark = len(k.trace.lines())
         path = self.start_routine("quadriceps-release", detach=True)
-        self.client.wait_signal("Finished", seconds=30, path=path)
+        self.client.wait_signal("Finished", seconds=60, path=path)
         cmds = k.trace.commands("virtual0", start=mark)
         t0 = cmds[0]["t_us"]
-        # Each zone change happens at its step's scheduled start, to the millisecond.
-        offset = 0
-        prev = None
+        # Each change of zone happens at its step's scheduled start, in order.
+        expected, offset, prev = [], 0, None
         for step in steps:
             if step["Zone"] != prev:
-                first = next(e for e in cmds if e["op"] == "set" and e["zone"] == step["Zone"]
-                             and e["t_us"] >= t0 + offset * 1000 // 60 - 1000)
-                self.assertLess(abs(first["t_us"] - (t0 + offset * 1000 // 60)),
-                                TIMING_TOLERANCE_US)
+                expected.append((step["Zone"], t0 + offset * 1000 // scale))
             prev = step["Zone"]
             offset += duration_ms(step["Duration"])
-        self.assertLess(abs(cmds[-1]["t_us"] - (t0 + offset * 1000 // 60)), TIMING_TOLERANCE_US)
+        actual, prev = [], None
+        for e in cmds:
+            if e["op"] == "set" and e["zone"] != prev:
+                actual.append((e["zone"], e["t_us"]))
+                prev = e["zone"]
+        self.assertEqual([z for z, _ in actual], [z for z, _ in expected])
+        for (zone, t), (_, want) in zip(actual, expected):
+            self.assertLess(abs(t - want), TIMING_TOLERANCE_US, zone)
+        self.assertLess(abs(cmds[-1]["t_us"] - (t0 + offset * 1000 // scale)),
+                        TIMING_TOLERANCE_US)
 
     def test_session_object_properties_and_object_manager(self):
         self.start(extra=["--session-linger=1"])
