@@ -41,7 +41,7 @@ int device_new(Manager *m, const char *id, const DeviceInfo *info, const DeviceM
         d->transport = KNEED_TRANSPORT_VIRTUAL;
         d->status.temperature_decicelsius = KNEED_TEMPERATURE_UNKNOWN;
         d->status.contact = -1;
-        d->hidraw_fd = -1;
+        d->hidraw.fd = -1;
         d->id = strdup(id);
         if (!d->id || asprintf(&d->path, "%s/%s", KNEED_DEVICE_PATH_PREFIX, id) < 0)
                 return -ENOMEM;
@@ -89,7 +89,8 @@ Device *device_free(Device *d)
         sd_event_source_disable_unref(d->keepalive_source);
         sd_event_source_disable_unref(d->watchdog_source);
         sd_event_source_disable_unref(d->input_source);
-        safe_close(d->hidraw_fd);
+        hidraw_close(&d->hidraw);
+        usb_device_release(d->usb);
 
         free(d->id);
         free(d->path);
@@ -97,6 +98,7 @@ Device *device_free(Device *d)
         free(d->match);
         free(d->policy_key);
         free(d->syspath);
+        free(d->devnode);
         free(d->fault);
         free(d->pending_fault);
         free(d->pending_stopped);
@@ -280,6 +282,10 @@ int device_send_stop(Device *d)
         keepalive_update(d);
         if (d->watchdog_source)
                 (void) sd_event_source_set_enabled(d->watchdog_source, SD_EVENT_OFF);
+
+        /* Unplugged: nothing can reach the device, and nothing runs it any more either. */
+        if (d->gone)
+                return 0;
 
         /* A fault the plugin reports while stopping is applied; the stop itself still counts. */
         device_hook_begin(d);

@@ -10,8 +10,10 @@
 #include <systemd/sd-event.h>
 
 #include "device-db.h"
+#include "hidraw.h"
 #include "list.h"
 #include "plugin-loader.h"
+#include "usb.h"
 
 typedef struct Manager Manager;
 typedef struct Session Session;
@@ -72,8 +74,10 @@ struct KneedDevice {
         char *pending_stopped;
         bool pending_status; /* a status came in during a hook: check it afterwards */
 
-        int hidraw_fd;                           /* -1 unless the transport is hidraw */
-        struct libusb_device_handle *usb_handle; /* NULL unless the transport is usb */
+        char *devnode;
+        bool gone;      /* unplugged: nothing can reach it any more */
+        Hidraw hidraw;  /* hidraw transport; fd -1 otherwise */
+        UsbDevice *usb; /* usb transport; NULL otherwise */
         sd_event_source *input_source;
         KneedInputFunc input_func;
         void *input_userdata;

@@ -9,11 +9,13 @@
 #include "bus-manager.h"
 #include "bus-session.h"
 #include "config.h"
+#include "discovery.h"
 #include "kneed-bus.h"
 #include "log.h"
 #include "manager.h"
 #include "session-limits.h"
 #include "strv.h"
+#include "time-util.h"
 
 int manager_new(const Options *options, Manager **ret)
 {
@@ -40,6 +42,8 @@ Manager *manager_free(Manager *m)
         if (!m)
                 return NULL;
 
+        discovery_stop(m);
+
         /* Whatever path got us here (a startup failure, say), no device is left running. */
         LIST_FOREACH_SAFE (devices, d, n, m->devices) {
                 if (!m->shutting_down)
@@ -56,6 +60,9 @@ Manager *manager_free(Manager *m)
 
         /* Devices first: their remove() hooks live in the plugin modules. */
         plugin_set_clear(&m->plugins);
+        m->usb = usb_context_free(m->usb);
+        strv_free(m->refused_devices);
+        sd_event_source_disable_unref(m->exit_deadline);
         device_db_clear(&m->devdb);
         routine_set_clear(&m->routines);
         policy_done(&m->policy);
@@ -112,6 +119,48 @@ static int load_policy(Manager *m, bool reload)
                  m->policy.max_sessions_per_day, m->policy.min_rest_minutes,
                  m->policy.max_heat_celsius);
         return 0;
+}
+
+Device *manager_find_device_by_syspath(Manager *m, const char *syspath)
+{
+        Device *d;
+
+        LIST_FOREACH (devices, d, m->devices)
+                if (streq_ptr(d->syspath, syspath))
+                        return d;
+        return NULL;
+}
+
+static int on_exit_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Manager *m = userdata;
+
+        log_error("USB devices did not confirm their stop within a second, exiting anyway");
+        return sd_event_exit(m->event, m->exit_code < 0 ? m->exit_code : -ETIMEDOUT);
+}
+
+void manager_usb_drained(void *userdata)
+{
+        Manager *m = userdata;
+
+        if (m->exit_deadline)
+                (void) sd_event_exit(m->event, m->exit_code);
+}
+
+void manager_exit(Manager *m, int code)
+{
+        int r;
+
+        m->exit_code = code;
+        if (!m->usb || m->usb->n_pending == 0) {
+                (void) sd_event_exit(m->event, code);
+                return;
+        }
+        /* Stop commands to USB devices are asynchronous: let them go out first. */
+        r = sd_event_add_time_relative(m->event, &m->exit_deadline, CLOCK_MONOTONIC, USEC_PER_SEC,
+                                       USEC_PER_MSEC, on_exit_deadline, m);
+        if (r < 0)
+                (void) sd_event_exit(m->event, code);
 }
 
 Device *manager_find_device(Manager *m, const char *id)
@@ -363,7 +412,8 @@ static int on_shutdown_signal(sd_event_source *s, const struct signalfd_siginfo 
         r = manager_stop_all(m, "shutdown");
         if (r < 0)
                 log_error_errno(r, "Not every device confirmed the stop: %m");
-        return sd_event_exit(m->event, r < 0 ? r : 0);
+        manager_exit(m, r < 0 ? r : 0);
+        return 0;
 }
 
 static int on_reload_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -384,7 +434,8 @@ static int on_bus_disconnected(sd_bus_message *message, void *userdata, sd_bus_e
         log_error("Lost the bus connection, stopping every device and exiting");
         m->shutting_down = true;
         (void) manager_stop_all(m, "bus-disconnected");
-        return sd_event_exit(m->event, -ECONNRESET);
+        manager_exit(m, -ECONNRESET);
+        return 0;
 }
 
 static int setup_signals(Manager *m)
@@ -520,6 +571,13 @@ int manager_startup(Manager *m)
         r = add_virtual_devices(m);
         if (r < 0)
                 return r;
+
+        /* Hardware: what is plugged in now, and what comes later. */
+        if (!m->options->no_hardware) {
+                r = discovery_start(m);
+                if (r < 0)
+                        return r;
+        }
 
         /* The name comes last: once clients see it, everything above is ready. */
         r = request_name(m);

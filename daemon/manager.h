@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "routine-set.h"
 #include "session.h"
+#include "usb.h"
 
 /* Finished sessions kept readable at most; the oldest go first beyond this. */
 #define SESSIONS_FINISHED_MAX 32u
@@ -27,6 +28,11 @@ struct Manager {
 
         Device *devices;
         unsigned n_devices;
+        struct sd_device_monitor *monitor;
+        UsbContext *usb;        /* created when the first USB device is bound */
+        char **refused_devices; /* syspaths already reported as unusable */
+        int exit_code;          /* set when exiting waits for USB transfers to drain */
+        sd_event_source *exit_deadline;
         unsigned n_virtual; /* counter for virtual device ids */
 
         Policy policy;      /* the effective policy: the last good one, or the defaults */
@@ -58,6 +64,12 @@ int manager_add_device(Manager *m, Device *d);
 /* Stops the device, withdraws it from the bus and frees it. */
 void manager_remove_device(Manager *m, Device *d, const char *reason);
 Device *manager_find_device(Manager *m, const char *id);
+Device *manager_find_device_by_syspath(Manager *m, const char *syspath);
+
+/* Ends the loop with code, once the stop commands in flight to USB devices have gone out. */
+void manager_exit(Manager *m, int code);
+/* libusb's last transfer in flight completed. */
+void manager_usb_drained(void *userdata);
 
 /* Sends stop to every device. Returns the first error, after trying them all. */
 int manager_stop_all(Manager *m, const char *reason);

@@ -44,6 +44,7 @@ static void help(FILE *out)
                 "comma-separated\n"
                 "     --virtual-trace=FILE   Append every command virtual devices receive to FILE\n"
                 "     --time-scale=N         Run routines N times faster (virtual devices only)\n"
+                "     --no-hardware          Use no real devices, only virtual ones\n"
                 "     --session-linger=SEC   Keep finished sessions on the bus this long (default "
                 "60)\n"
                 "     --log-level=LEVEL      err, warning, notice, info or debug (default info)\n",
@@ -155,6 +156,7 @@ int options_parse(int argc, char *argv[], FILE *out, FILE *err, Options *ret)
                 ARG_VIRTUAL_TRACE,
                 ARG_TIME_SCALE,
                 ARG_SESSION_LINGER,
+                ARG_NO_HARDWARE,
                 ARG_LOG_LEVEL,
         };
         static const struct option options[] = {
@@ -172,6 +174,7 @@ int options_parse(int argc, char *argv[], FILE *out, FILE *err, Options *ret)
                 {"virtual-trace", required_argument, NULL, ARG_VIRTUAL_TRACE},
                 {"time-scale", required_argument, NULL, ARG_TIME_SCALE},
                 {"session-linger", required_argument, NULL, ARG_SESSION_LINGER},
+                {"no-hardware", no_argument, NULL, ARG_NO_HARDWARE},
                 {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
                 {}};
         _cleanup_(options_done) Options o = {
@@ -271,6 +274,9 @@ int options_parse(int argc, char *argv[], FILE *out, FILE *err, Options *ret)
                         o.session_linger_usec = (uint64_t) sec * 1000000;
                         break;
                 }
+                case ARG_NO_HARDWARE:
+                        o.no_hardware = true;
+                        break;
                 case ARG_LOG_LEVEL:
                         r = log_level_from_string(optarg);
                         if (r < 0) {

@@ -25,6 +25,7 @@ typedef struct Options {
         char *extra_routine_dir;
         char **virtual_models; /* one entry per virtual device, the model name */
         char *virtual_trace;
+        bool no_hardware; /* virtual devices only: never look at the machine's own */
         double time_scale;
         uint64_t session_linger_usec;
         int log_level;

@@ -245,6 +245,9 @@ void kneed_device_report_stopped(KneedDevice *device, const char *reason)
 
 void kneed_device_report_fault(KneedDevice *device, int error, const char *message)
 {
+        /* An unplugged device fails at everything; that is its removal, not a fault. */
+        if (device->gone)
+                return;
         if (device->in_hook > 0) {
                 /* The first report wins; it is applied once the hook returns. */
                 if (!device->pending_fault) {
@@ -258,14 +261,72 @@ void kneed_device_report_fault(KneedDevice *device, int error, const char *messa
 
 int kneed_device_get_hidraw_fd(const KneedDevice *device)
 {
-        return device->transport == KNEED_TRANSPORT_HIDRAW && device->hidraw_fd >= 0
-                       ? device->hidraw_fd
+        return device->transport == KNEED_TRANSPORT_HIDRAW && device->hidraw.fd >= 0
+                       ? device->hidraw.fd
                        : -ENODEV;
 }
 
 struct libusb_device_handle *kneed_device_get_usb_handle(const KneedDevice *device)
 {
-        return device->transport == KNEED_TRANSPORT_USB ? device->usb_handle : NULL;
+        return device->transport == KNEED_TRANSPORT_USB && device->usb ? device->usb->handle : NULL;
+}
+
+int kneed_device_hidraw_write(KneedDevice *device, const uint8_t *report, size_t size)
+{
+        if (device->transport != KNEED_TRANSPORT_HIDRAW || device->hidraw.fd < 0)
+                return -EOPNOTSUPP;
+        if (device->gone)
+                return -ENODEV;
+        return hidraw_write(device, &device->hidraw, report, size);
+}
+
+int kneed_device_hidraw_get_feature(KneedDevice *device, uint8_t report_id, uint8_t *buf,
+                                    size_t size)
+{
+        if (device->transport != KNEED_TRANSPORT_HIDRAW || device->hidraw.fd < 0)
+                return -EOPNOTSUPP;
+        return hidraw_get_feature(&device->hidraw, report_id, buf, size);
+}
+
+int kneed_device_hidraw_set_feature(KneedDevice *device, const uint8_t *report, size_t size)
+{
+        if (device->transport != KNEED_TRANSPORT_HIDRAW || device->hidraw.fd < 0)
+                return -EOPNOTSUPP;
+        return hidraw_set_feature(&device->hidraw, report, size);
+}
+
+int kneed_device_get_report_descriptor(KneedDevice *device, const uint8_t **ret_data,
+                                       size_t *ret_size)
+{
+        int r;
+
+        if (device->transport != KNEED_TRANSPORT_HIDRAW || device->hidraw.fd < 0)
+                return -EOPNOTSUPP;
+        r = hidraw_read_descriptor(&device->hidraw);
+        if (r < 0)
+                return r;
+        *ret_data = device->hidraw.descriptor;
+        *ret_size = device->hidraw.descriptor_size;
+        return 0;
+}
+
+int kneed_device_usb_claim_interface(KneedDevice *device, int interface, bool detach_kernel_driver)
+{
+        if (device->transport != KNEED_TRANSPORT_USB || !device->usb)
+                return -EOPNOTSUPP;
+        return usb_device_claim_interface(device->usb, interface, detach_kernel_driver);
+}
+
+int kneed_device_usb_control_out(KneedDevice *device, uint8_t request_type, uint8_t request,
+                                 uint16_t value, uint16_t index, const uint8_t *data, uint16_t size,
+                                 unsigned timeout_ms)
+{
+        if (device->transport != KNEED_TRANSPORT_USB || !device->usb)
+                return -EOPNOTSUPP;
+        if (device->gone)
+                return -ENODEV;
+        return usb_device_control_out(device->usb, request_type, request, value, index, data, size,
+                                      timeout_ms);
 }
 
 static int on_input(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -301,7 +362,7 @@ int kneed_device_watch_input(KneedDevice *device, KneedInputFunc func, void *use
 
         if (device->transport != KNEED_TRANSPORT_HIDRAW)
                 return -EOPNOTSUPP;
-        if (device->hidraw_fd < 0)
+        if (device->hidraw.fd < 0)
                 return -ENODEV;
 
         device->input_func = func;
@@ -312,7 +373,7 @@ int kneed_device_watch_input(KneedDevice *device, KneedInputFunc func, void *use
         }
         if (device->input_source)
                 return 0;
-        r = sd_event_add_io(device->manager->event, &device->input_source, device->hidraw_fd,
+        r = sd_event_add_io(device->manager->event, &device->input_source, device->hidraw.fd,
                             EPOLLIN, on_input, device);
         return r < 0 ? r : 0;
 }

@@ -63,6 +63,21 @@ int strv_extend(char ***l, const char *s)
         return strv_consume(l, strdup(s));
 }
 
+void strv_remove(char **l, const char *s)
+{
+        char **w = l;
+
+        if (!l)
+                return;
+        for (char **r = l; *r; r++) {
+                if (streq(*r, s))
+                        free(*r);
+                else
+                        *w++ = *r;
+        }
+        *w = NULL;
+}
+
 char **strv_copy(char *const *l)
 {
         _cleanup_strv_free_ char **c = calloc(1, sizeof(char *));

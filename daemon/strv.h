@@ -21,6 +21,8 @@ int strv_extend(char ***l, const char *s);
 /* Takes ownership of s, also on failure. */
 int strv_consume(char ***l, char *s);
 char **strv_copy(char *const *l);
+/* Removes every entry equal to s, in place. */
+void strv_remove(char **l, const char *s);
 
 /*
  * Splits s at any of the separator characters, trimming blanks around each item and dropping

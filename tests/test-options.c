@@ -54,7 +54,7 @@ static void test_options_parse_all(void)
         ASSERT_EQ(parse(&o, &out, &err, "--bus-address=unix:path=/tmp/x", "--plugin-dir=/p",
                         "--data-dir", "/d", "--state-dir=/s", "--config=/c.conf",
                         "--routine-dir=/r", "--virtual-devices=2", "--virtual-trace=/t",
-                        "--time-scale=60", "--log-level=debug", NULL),
+                        "--time-scale=60", "--log-level=debug", "--no-hardware", NULL),
                   1);
         ASSERT_EQ(o.bus_kind, BUS_KIND_ADDRESS);
         ASSERT_STREQ(o.bus_address, "unix:path=/tmp/x");
@@ -67,6 +67,7 @@ static void test_options_parse_all(void)
         ASSERT_STREQ(o.virtual_trace, "/t");
         ASSERT_TRUE(o.time_scale == 60.0);
         ASSERT_EQ(o.log_level, 7);
+        ASSERT_TRUE(o.no_hardware);
 }
 
 static void test_options_parse_session_then_system(void)

@@ -161,6 +161,40 @@ typedef void (*KneedInputFunc)(KneedDevice *device, const uint8_t *data, size_t 
  */
 int kneed_device_watch_input(KneedDevice *device, KneedInputFunc func, void *userdata);
 
+/*
+ * hidraw: sends an output report, report[0] being the report ID (0 for a device without IDs).
+ * Never blocks: a report the device can't take yet (EAGAIN) waits briefly in a queue, where a
+ * newer report with the same ID replaces it; one still waiting after 500 ms faults the device.
+ * Returns 0 (written or queued), -ENODEV when the device is gone, -EIO on a short write,
+ * -ENOBUFS when the queue is full, -EOPNOTSUPP on other transports.
+ */
+int kneed_device_hidraw_write(KneedDevice *device, const uint8_t *report, size_t size);
+
+/* hidraw: reads feature report report_id into buf (buf[0] = the ID). Returns its size. */
+int kneed_device_hidraw_get_feature(KneedDevice *device, uint8_t report_id, uint8_t *buf,
+                                    size_t size);
+/* hidraw: sends a feature report (report[0] = the ID). */
+int kneed_device_hidraw_set_feature(KneedDevice *device, const uint8_t *report, size_t size);
+
+/* hidraw: the report descriptor (HIDIOCGRDESC), read once; valid until remove(). */
+int kneed_device_get_report_descriptor(KneedDevice *device, const uint8_t **ret_data,
+                                       size_t *ret_size);
+
+/*
+ * usb: claims an interface for the plugin, released when the device goes. The kernel driver is
+ * detached only when detach_kernel_driver is true (and given back afterwards).
+ */
+int kneed_device_usb_claim_interface(KneedDevice *device, int interface, bool detach_kernel_driver);
+
+/*
+ * usb: submits a control transfer from host to device and returns once it is submitted. A
+ * transfer that fails, stalls or times out (timeout_ms) faults the device. At shutdown the
+ * daemon waits for transfers in flight, so a final stop goes out.
+ */
+int kneed_device_usb_control_out(KneedDevice *device, uint8_t request_type, uint8_t request,
+                                 uint16_t value, uint16_t index, const uint8_t *data, uint16_t size,
+                                 unsigned timeout_ms);
+
 /* ---- Capabilities (from the device file; a plugin may refine them in probe()) --------- */
 
 size_t kneed_device_get_n_zones(const KneedDevice *device);

@@ -239,7 +239,7 @@ class Kneed:
 
     def __init__(self, test, bus, virtual="2", args=(), plugin_dir=PLUGIN_DIR, data_dir=DATA_DIR,
                  wait=True, trace=True, name="kneed", env=None, expect_failure=False,
-                 policy=PERMISSIVE_POLICY):
+                 policy=PERMISSIVE_POLICY, hardware=False):
         self.test = test
         self.dir = test.tmpdir
         self.log_path = os.path.join(self.dir, f"{name}.log")
@@ -257,6 +257,9 @@ class Kneed:
             f"--routine-dir={os.path.join(self.dir, 'routines.d')}",
             "--log-level=debug",
         ]
+        # The machine's own devices are never touched, unless the test emulates them.
+        if not hardware:
+            cmd.append("--no-hardware")
         if virtual:
             cmd.append(f"--virtual-devices={virtual}")
             if trace:

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+
+#include <fcntl.h>
+#include <linux/hidraw.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+
+#include "device.h"
+#include "hidraw.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+int hidraw_open(const char *devnode)
+{
+        int fd = open(devnode, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+int hidraw_read_descriptor(Hidraw *h)
+{
+        struct hidraw_report_descriptor desc = {};
+        int size = 0;
+
+        if (h->descriptor)
+                return 0;
+        if (ioctl(h->fd, HIDIOCGRDESCSIZE, &size) < 0)
+                return negative_errno();
+        if (size <= 0 || size > HID_MAX_DESCRIPTOR_SIZE)
+                return -EBADMSG;
+        desc.size = (uint32_t) size;
+        if (ioctl(h->fd, HIDIOCGRDESC, &desc) < 0)
+                return negative_errno();
+        h->descriptor = malloc((size_t) size);
+        if (!h->descriptor)
+                return -ENOMEM;
+        memcpy(h->descriptor, desc.value, (size_t) size);
+        h->descriptor_size = (size_t) size;
+        return 0;
+}
+
+static int write_once(Hidraw *h, const uint8_t *report, size_t size)
+{
+        ssize_t n = write(h->fd, report, size);
+
+        if (n < 0)
+                return negative_errno();
+        /* hidraw writes a report whole or not at all; anything else is a broken transport. */
+        if ((size_t) n != size)
+                return -EIO;
+        return 0;
+}
+
+static void queue_drop(Hidraw *h)
+{
+        h->n_queued = 0;
+        h->out_source = sd_event_source_disable_unref(h->out_source);
+        h->deadline_source = sd_event_source_disable_unref(h->deadline_source);
+}
+
+static int on_writable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        Device *d = userdata;
+        Hidraw *h = &d->hidraw;
+        int r = 0;
+
+        while (h->n_queued > 0) {
+                r = write_once(h, h->queue[0].data, h->queue[0].size);
+                if (r == -EAGAIN)
+                        return 0; /* still full: wait for the next EPOLLOUT */
+                if (r < 0)
+                        break;
+                memmove(h->queue, h->queue + 1, sizeof(HidrawQueued) * --h->n_queued);
+        }
+        queue_drop(h);
+        if (r < 0)
+                kneed_device_report_fault(d, r, "a queued output report could not be written");
+        return 0;
+}
+
+static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Device *d = userdata;
+
+        queue_drop(&d->hidraw);
+        kneed_device_report_fault(d, -ETIMEDOUT, "the device accepted no output for 500 ms");
+        return 0;
+}
+
+int hidraw_write(Device *d, Hidraw *h, const uint8_t *report, size_t size)
+{
+        size_t i;
+        int r;
+
+        if (size == 0 || size > HIDRAW_REPORT_MAX)
+                return -EINVAL;
+
+        /* Keep the order: while reports wait, new ones wait behind them. */
+        if (h->n_queued == 0) {
+                r = write_once(h, report, size);
+                if (r != -EAGAIN)
+                        return r;
+        }
+
+        if (size > sizeof(h->queue[0].data))
+                return -ENOBUFS;
+        /* A newer report with the same ID replaces a waiting one: each carries the whole
+         * state, and only the latest state matters. */
+        for (i = 0; i < h->n_queued; i++)
+                if (h->queue[i].data[0] == report[0])
+                        break;
+        if (i == h->n_queued) {
+                if (h->n_queued == HIDRAW_QUEUE_MAX)
+                        return -ENOBUFS;
+                h->n_queued++;
+        }
+        memcpy(h->queue[i].data, report, size);
+        h->queue[i].size = size;
+
+        if (!h->out_source) {
+                r = sd_event_add_io(d->manager->event, &h->out_source, h->fd, EPOLLOUT, on_writable,
+                                    d);
+                if (r >= 0)
+                        r = sd_event_add_time_relative(d->manager->event, &h->deadline_source,
+                                                       CLOCK_MONOTONIC, HIDRAW_WRITE_DEADLINE_USEC,
+                                                       1000, on_deadline, d);
+                if (r < 0) {
+                        queue_drop(h);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+int hidraw_get_feature(Hidraw *h, uint8_t report_id, uint8_t *buf, size_t size)
+{
+        int n;
+
+        if (size == 0 || size > HIDRAW_REPORT_MAX)
+                return -EINVAL;
+        buf[0] = report_id;
+        n = ioctl(h->fd, HIDIOCGFEATURE(size), buf);
+        return n < 0 ? negative_errno() : n;
+}
+
+int hidraw_set_feature(Hidraw *h, const uint8_t *report, size_t size)
+{
+        int n;
+
+        if (size == 0 || size > HIDRAW_REPORT_MAX)
+                return -EINVAL;
+        n = ioctl(h->fd, HIDIOCSFEATURE(size), report);
+        if (n < 0)
+                return negative_errno();
+        return (size_t) n == size ? 0 : -EIO;
+}
+
+void hidraw_close(Hidraw *h)
+{
+        queue_drop(h);
+        h->fd = safe_close(h->fd);
+        h->descriptor = mfree(h->descriptor);
+        h->descriptor_size = 0;
+}

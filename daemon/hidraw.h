@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The hidraw transport: one non-blocking fd per device, watched by the daemon's loop. Output
+ * reports that meet EAGAIN wait in a short queue and go out when the fd is writable again;
+ * one that can't go out within HIDRAW_WRITE_DEADLINE_USEC faults the device.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#define HIDRAW_REPORT_MAX 4096
+#define HIDRAW_QUEUE_MAX 4
+#define HIDRAW_WRITE_DEADLINE_USEC (500 * UINT64_C(1000))
+
+typedef struct KneedDevice Device;
+
+typedef struct HidrawQueued {
+        uint8_t data[64];
+        size_t size;
+} HidrawQueued;
+
+typedef struct Hidraw {
+        int fd;
+        uint8_t *descriptor; /* the report descriptor, read once */
+        size_t descriptor_size;
+        HidrawQueued queue[HIDRAW_QUEUE_MAX];
+        size_t n_queued;
+        sd_event_source *out_source;
+        sd_event_source *deadline_source;
+} Hidraw;
+
+/* Opens devnode read-write and non-blocking. Returns the fd or a negative errno. */
+int hidraw_open(const char *devnode);
+
+/* Reads the report descriptor with HIDIOCGRDESCSIZE/HIDIOCGRDESC into h (cached). */
+int hidraw_read_descriptor(Hidraw *h);
+
+/*
+ * Writes an output report (report[0] is the report ID, 0 without IDs). Returns 0 when written
+ * or queued behind EAGAIN; -EIO for a short write; -ENODEV when the device is gone; -ENOBUFS
+ * when the queue is full.
+ */
+int hidraw_write(Device *d, Hidraw *h, const uint8_t *report, size_t size);
+
+/* Feature reports; buf[0] carries the report ID. get returns the bytes read. */
+int hidraw_get_feature(Hidraw *h, uint8_t report_id, uint8_t *buf, size_t size);
+int hidraw_set_feature(Hidraw *h, const uint8_t *report, size_t size);
+
+/* Closes the fd and drops what is queued. */
+void hidraw_close(Hidraw *h);
