@@ -88,7 +88,7 @@ Device *device_free(Device *d)
         sd_event_source_disable_unref(d->identify_source);
         sd_event_source_disable_unref(d->keepalive_source);
         sd_event_source_disable_unref(d->watchdog_source);
-        sd_event_source_disable_unref(d->input_source);
+        sd_event_source_disable_unref(d->vanish_source);
         hidraw_close(&d->hidraw);
         usb_device_release(d->usb);
 
@@ -324,17 +324,56 @@ int device_stop(Device *d, const char *reason)
 
 void device_fault(Device *d, int error, const char *message)
 {
-        if (d->state == DEVICE_FAULTED && d->fault)
-                log_error_errno(error, "Device %s: %s (already faulted: %s)", d->id, strna(message),
-                                d->fault);
-        else {
-                log_error_errno(error, "Device %s: %s, stopping it: %m", d->id, strna(message));
-                free(d->fault);
-                d->fault = message ? strdup(message) : NULL;
+        /* Unplugged devices fail at everything; their removal ends the session. */
+        if (d->gone) {
+                log_debug_errno(error, "Device %s: %s (it is gone)", d->id, strna(message));
+                return;
         }
+        /* Once faulted it has been told to stop and takes nothing more. Stopping it again here
+         * would loop when the stop itself fails (a stalled transfer reports a fault). */
+        if (d->state == DEVICE_FAULTED) {
+                log_debug_errno(error, "Device %s: %s (already faulted: %s)", d->id, strna(message),
+                                strna(d->fault));
+                return;
+        }
+        free(d->fault);
+        d->fault = message ? strdup(message) : NULL;
         device_set_state(d, DEVICE_FAULTED);
-        (void) device_stop(d, "device-fault");
         limits_lockout(d->manager, POLICY_LOCKOUT_FAULT, d);
+        if (d->manager->shutting_down) {
+                /* Every device was told to stop at exit: this is that stop failing. Another
+                 * try would outlast the exit; the exit status says it instead. */
+                log_error_errno(error, "Device %s: %s, its stop may not have arrived: %m", d->id,
+                                strna(message));
+                manager_note_exit_error(d->manager, error);
+                return;
+        }
+        log_error_errno(error, "Device %s: %s, stopping it: %m", d->id, strna(message));
+        (void) device_stop(d, "device-fault");
+}
+
+static int on_vanished(sd_event_source *s, void *userdata)
+{
+        Device *d = userdata;
+
+        manager_remove_device(d->manager, d, "unplugged");
+        return 0;
+}
+
+void device_vanished(Device *d)
+{
+        int r;
+
+        if (d->gone)
+                return;
+        log_debug("Device %s: its node reports that it is gone", d->id);
+        d->gone = true;
+        if (d->transport == KNEED_TRANSPORT_HIDRAW)
+                (void) hidraw_watch_input(d, &d->hidraw, false);
+        r = sd_event_add_defer(d->manager->event, &d->vanish_source, on_vanished, d);
+        if (r < 0)
+                /* udev's remove event will still come and remove it. */
+                log_warning_errno(r, "Device %s: failed to schedule its removal: %m", d->id);
 }
 
 static int identify_done(sd_event_source *s, uint64_t usec, void *userdata)

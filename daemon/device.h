@@ -78,7 +78,7 @@ struct KneedDevice {
         bool gone;      /* unplugged: nothing can reach it any more */
         Hidraw hidraw;  /* hidraw transport; fd -1 otherwise */
         UsbDevice *usb; /* usb transport; NULL otherwise */
-        sd_event_source *input_source;
+        sd_event_source *vanish_source;
         KneedInputFunc input_func;
         void *input_userdata;
 
@@ -118,6 +118,13 @@ int device_send_stop(Device *d);
  * (faulted is final for a device object: a replugged device is a new one).
  */
 void device_fault(Device *d, int error, const char *message);
+
+/*
+ * The transport found the device gone (its node hung up, the kernel said ENODEV) before udev's
+ * remove event: nothing is sent to it any more, failures are no longer faults, and on the next
+ * loop iteration, outside whatever hook noticed, it is removed as unplugged.
+ */
+void device_vanished(Device *d);
 
 /*
  * Brackets every call into a plugin hook. Reports the plugin makes inside the hook (faults,

@@ -39,6 +39,14 @@ int hidraw_read_descriptor(Hidraw *h)
         return 0;
 }
 
+/* The kernel's hidraw says ENODEV (writes, ioctls) or EIO (reads) once the device is gone. */
+static int check_gone(Device *d, int r)
+{
+        if (r == -ENODEV)
+                device_vanished(d);
+        return r;
+}
+
 static int write_once(Hidraw *h, const uint8_t *report, size_t size)
 {
         ssize_t n = write(h->fd, report, size);
@@ -51,30 +59,96 @@ static int write_once(Hidraw *h, const uint8_t *report, size_t size)
         return 0;
 }
 
-static void queue_drop(Hidraw *h)
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+/* The one io source follows what is needed: input watched, reports waiting. */
+static int update_io(Device *d, Hidraw *h)
 {
-        h->n_queued = 0;
-        h->out_source = sd_event_source_disable_unref(h->out_source);
-        h->deadline_source = sd_event_source_disable_unref(h->deadline_source);
+        uint32_t events = (h->watch_input ? EPOLLIN : 0) | (h->n_queued > 0 ? EPOLLOUT : 0);
+        int r;
+
+        if (events == 0 || d->gone) {
+                if (h->io_source)
+                        (void) sd_event_source_set_enabled(h->io_source, SD_EVENT_OFF);
+                return 0;
+        }
+        if (!h->io_source)
+                return sd_event_add_io(d->manager->event, &h->io_source, h->fd, events, on_io, d);
+        r = sd_event_source_set_io_events(h->io_source, events);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(h->io_source, SD_EVENT_ON);
+        return r;
 }
 
-static int on_writable(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+static void queue_drop(Device *d, Hidraw *h)
 {
-        Device *d = userdata;
-        Hidraw *h = &d->hidraw;
+        h->n_queued = 0;
+        h->deadline_source = sd_event_source_disable_unref(h->deadline_source);
+        if (d)
+                (void) update_io(d, h);
+}
+
+static void flush_queue(Device *d, Hidraw *h)
+{
         int r = 0;
 
         while (h->n_queued > 0) {
                 r = write_once(h, h->queue[0].data, h->queue[0].size);
                 if (r == -EAGAIN)
-                        return 0; /* still full: wait for the next EPOLLOUT */
+                        return; /* still full: wait for the next EPOLLOUT */
                 if (r < 0)
                         break;
                 memmove(h->queue, h->queue + 1, sizeof(HidrawQueued) * --h->n_queued);
         }
-        queue_drop(h);
-        if (r < 0)
+        queue_drop(d, h);
+        if (r < 0 && check_gone(d, r) != -ENODEV)
                 kneed_device_report_fault(d, r, "a queued output report could not be written");
+}
+
+static void read_input(Device *d, Hidraw *h)
+{
+        uint8_t report[HIDRAW_REPORT_MAX];
+        ssize_t n;
+
+        /* Drain what is there; a bounded number of reads keeps one chatty device from
+         * starving the loop. */
+        for (unsigned i = 0; i < 16 && h->watch_input && !d->gone; i++) {
+                n = read(h->fd, report, sizeof(report));
+                if (n < 0) {
+                        if (errno == EAGAIN || errno == EINTR)
+                                return;
+                        if (errno == EIO || errno == ENODEV) {
+                                device_vanished(d);
+                                return;
+                        }
+                        h->watch_input = false;
+                        (void) update_io(d, h);
+                        kneed_device_report_fault(d, negative_errno(), "reading input failed");
+                        return;
+                }
+                if (n == 0 || !d->input_func)
+                        return;
+                device_hook_begin(d);
+                d->input_func(d, report, (size_t) n, d->input_userdata);
+                if (device_hook_end(d) < 0)
+                        return;
+        }
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        Device *d = userdata;
+        Hidraw *h = &d->hidraw;
+
+        /* A hidraw node hangs up only when its device has gone. */
+        if (revents & (EPOLLHUP | EPOLLERR)) {
+                device_vanished(d);
+                return 0;
+        }
+        if (revents & EPOLLOUT)
+                flush_queue(d, h);
+        if (revents & EPOLLIN)
+                read_input(d, h);
         return 0;
 }
 
@@ -82,7 +156,7 @@ static int on_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Device *d = userdata;
 
-        queue_drop(&d->hidraw);
+        queue_drop(d, &d->hidraw);
         kneed_device_report_fault(d, -ETIMEDOUT, "the device accepted no output for 500 ms");
         return 0;
 }
@@ -99,7 +173,7 @@ int hidraw_write(Device *d, Hidraw *h, const uint8_t *report, size_t size)
         if (h->n_queued == 0) {
                 r = write_once(h, report, size);
                 if (r != -EAGAIN)
-                        return r;
+                        return check_gone(d, r);
         }
 
         if (size > sizeof(h->queue[0].data))
@@ -117,22 +191,19 @@ int hidraw_write(Device *d, Hidraw *h, const uint8_t *report, size_t size)
         memcpy(h->queue[i].data, report, size);
         h->queue[i].size = size;
 
-        if (!h->out_source) {
-                r = sd_event_add_io(d->manager->event, &h->out_source, h->fd, EPOLLOUT, on_writable,
-                                    d);
-                if (r >= 0)
-                        r = sd_event_add_time_relative(d->manager->event, &h->deadline_source,
-                                                       CLOCK_MONOTONIC, HIDRAW_WRITE_DEADLINE_USEC,
-                                                       1000, on_deadline, d);
-                if (r < 0) {
-                        queue_drop(h);
-                        return r;
-                }
+        r = update_io(d, h);
+        if (r >= 0 && !h->deadline_source)
+                r = sd_event_add_time_relative(d->manager->event, &h->deadline_source,
+                                               CLOCK_MONOTONIC, HIDRAW_WRITE_DEADLINE_USEC, 1000,
+                                               on_deadline, d);
+        if (r < 0) {
+                queue_drop(d, h);
+                return r;
         }
         return 0;
 }
 
-int hidraw_get_feature(Hidraw *h, uint8_t report_id, uint8_t *buf, size_t size)
+int hidraw_get_feature(Device *d, Hidraw *h, uint8_t report_id, uint8_t *buf, size_t size)
 {
         int n;
 
@@ -140,10 +211,10 @@ int hidraw_get_feature(Hidraw *h, uint8_t report_id, uint8_t *buf, size_t size)
                 return -EINVAL;
         buf[0] = report_id;
         n = ioctl(h->fd, HIDIOCGFEATURE(size), buf);
-        return n < 0 ? negative_errno() : n;
+        return n < 0 ? check_gone(d, negative_errno()) : n;
 }
 
-int hidraw_set_feature(Hidraw *h, const uint8_t *report, size_t size)
+int hidraw_set_feature(Device *d, Hidraw *h, const uint8_t *report, size_t size)
 {
         int n;
 
@@ -151,13 +222,20 @@ int hidraw_set_feature(Hidraw *h, const uint8_t *report, size_t size)
                 return -EINVAL;
         n = ioctl(h->fd, HIDIOCSFEATURE(size), report);
         if (n < 0)
-                return negative_errno();
+                return check_gone(d, negative_errno());
         return (size_t) n == size ? 0 : -EIO;
+}
+
+int hidraw_watch_input(Device *d, Hidraw *h, bool watch)
+{
+        h->watch_input = watch;
+        return update_io(d, h);
 }
 
 void hidraw_close(Hidraw *h)
 {
-        queue_drop(h);
+        queue_drop(NULL, h);
+        h->io_source = sd_event_source_disable_unref(h->io_source);
         h->fd = safe_close(h->fd);
         h->descriptor = mfree(h->descriptor);
         h->descriptor_size = 0;

@@ -2,11 +2,14 @@
 #pragma once
 
 /*
- * The hidraw transport: one non-blocking fd per device, watched by the daemon's loop. Output
- * reports that meet EAGAIN wait in a short queue and go out when the fd is writable again;
- * one that can't go out within HIDRAW_WRITE_DEADLINE_USEC faults the device.
+ * The hidraw transport: one non-blocking fd per device, watched by the daemon's loop through one
+ * io source (sd-event takes one per fd): EPOLLIN while the plugin watches input, EPOLLOUT while
+ * output reports wait. Reports that meet EAGAIN wait in a short queue; one that can't go out
+ * within HIDRAW_WRITE_DEADLINE_USEC faults the device. A node that hangs up or says ENODEV
+ * means the device was unplugged: device_vanished(), not a fault.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
@@ -28,8 +31,9 @@ typedef struct Hidraw {
         size_t descriptor_size;
         HidrawQueued queue[HIDRAW_QUEUE_MAX];
         size_t n_queued;
-        sd_event_source *out_source;
+        sd_event_source *io_source;
         sd_event_source *deadline_source;
+        bool watch_input;
 } Hidraw;
 
 /* Opens devnode read-write and non-blocking. Returns the fd or a negative errno. */
@@ -46,8 +50,11 @@ int hidraw_read_descriptor(Hidraw *h);
 int hidraw_write(Device *d, Hidraw *h, const uint8_t *report, size_t size);
 
 /* Feature reports; buf[0] carries the report ID. get returns the bytes read. */
-int hidraw_get_feature(Hidraw *h, uint8_t report_id, uint8_t *buf, size_t size);
-int hidraw_set_feature(Hidraw *h, const uint8_t *report, size_t size);
+int hidraw_get_feature(Device *d, Hidraw *h, uint8_t report_id, uint8_t *buf, size_t size);
+int hidraw_set_feature(Device *d, Hidraw *h, const uint8_t *report, size_t size);
+
+/* Starts or stops handing input reports to the device's input_func. */
+int hidraw_watch_input(Device *d, Hidraw *h, bool watch);
 
 /* Closes the fd and drops what is queued. */
 void hidraw_close(Hidraw *h);

@@ -135,8 +135,15 @@ static int on_exit_deadline(sd_event_source *s, uint64_t usec, void *userdata)
 {
         Manager *m = userdata;
 
-        log_error("USB devices did not confirm their stop within a second, exiting anyway");
+        log_error("USB devices did not confirm their stop within %u seconds, exiting anyway",
+                  MANAGER_EXIT_WAIT_SEC);
         return sd_event_exit(m->event, m->exit_code < 0 ? m->exit_code : -ETIMEDOUT);
+}
+
+void manager_note_exit_error(Manager *m, int error)
+{
+        if (m->exit_code >= 0)
+                m->exit_code = error < 0 ? error : -EIO;
 }
 
 void manager_usb_drained(void *userdata)
@@ -157,8 +164,9 @@ void manager_exit(Manager *m, int code)
                 return;
         }
         /* Stop commands to USB devices are asynchronous: let them go out first. */
-        r = sd_event_add_time_relative(m->event, &m->exit_deadline, CLOCK_MONOTONIC, USEC_PER_SEC,
-                                       USEC_PER_MSEC, on_exit_deadline, m);
+        r = sd_event_add_time_relative(m->event, &m->exit_deadline, CLOCK_MONOTONIC,
+                                       MANAGER_EXIT_WAIT_SEC * USEC_PER_SEC, USEC_PER_MSEC,
+                                       on_exit_deadline, m);
         if (r < 0)
                 (void) sd_event_exit(m->event, code);
 }

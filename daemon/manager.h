@@ -18,6 +18,10 @@
 /* Finished sessions kept readable at most; the oldest go first beyond this. */
 #define SESSIONS_FINISHED_MAX 32u
 
+/* How long the exit waits for stop transfers to USB devices: longer than a plugin's transfer
+ * timeout, so a device that doesn't answer is known as such rather than cut short. */
+#define MANAGER_EXIT_WAIT_SEC 2u
+
 struct Manager {
         const Options *options; /* borrowed from run() */
         sd_event *event;
@@ -70,6 +74,8 @@ Device *manager_find_device_by_syspath(Manager *m, const char *syspath);
 void manager_exit(Manager *m, int code);
 /* libusb's last transfer in flight completed. */
 void manager_usb_drained(void *userdata);
+/* A stop sent at exit failed: the exit status becomes an error, if it isn't one already. */
+void manager_note_exit_error(Manager *m, int error);
 
 /* Sends stop to every device. Returns the first error, after trying them all. */
 int manager_stop_all(Manager *m, const char *reason);

@@ -285,14 +285,18 @@ int kneed_device_hidraw_get_feature(KneedDevice *device, uint8_t report_id, uint
 {
         if (device->transport != KNEED_TRANSPORT_HIDRAW || device->hidraw.fd < 0)
                 return -EOPNOTSUPP;
-        return hidraw_get_feature(&device->hidraw, report_id, buf, size);
+        if (device->gone)
+                return -ENODEV;
+        return hidraw_get_feature(device, &device->hidraw, report_id, buf, size);
 }
 
 int kneed_device_hidraw_set_feature(KneedDevice *device, const uint8_t *report, size_t size)
 {
         if (device->transport != KNEED_TRANSPORT_HIDRAW || device->hidraw.fd < 0)
                 return -EOPNOTSUPP;
-        return hidraw_set_feature(&device->hidraw, report, size);
+        if (device->gone)
+                return -ENODEV;
+        return hidraw_set_feature(device, &device->hidraw, report, size);
 }
 
 int kneed_device_get_report_descriptor(KneedDevice *device, const uint8_t **ret_data,
@@ -321,39 +325,17 @@ int kneed_device_usb_control_out(KneedDevice *device, uint8_t request_type, uint
                                  uint16_t value, uint16_t index, const uint8_t *data, uint16_t size,
                                  unsigned timeout_ms)
 {
+        int r;
+
         if (device->transport != KNEED_TRANSPORT_USB || !device->usb)
                 return -EOPNOTSUPP;
         if (device->gone)
                 return -ENODEV;
-        return usb_device_control_out(device->usb, request_type, request, value, index, data, size,
-                                      timeout_ms);
-}
-
-static int on_input(sd_event_source *s, int fd, uint32_t revents, void *userdata)
-{
-        KneedDevice *d = userdata;
-        uint8_t report[4096];
-        ssize_t n;
-
-        /* Drain what is there; a bounded number of reads keeps one chatty device from
-         * starving the loop. */
-        for (unsigned i = 0; i < 16; i++) {
-                n = read(fd, report, sizeof(report));
-                if (n < 0) {
-                        if (errno == EAGAIN || errno == EINTR)
-                                return 0;
-                        kneed_device_report_fault(d, negative_errno(), "reading input failed");
-                        d->input_source = sd_event_source_disable_unref(d->input_source);
-                        return 0;
-                }
-                if (n == 0 || !d->input_func)
-                        return 0;
-                device_hook_begin(d);
-                d->input_func(d, report, (size_t) n, d->input_userdata);
-                if (device_hook_end(d) < 0)
-                        return 0;
-        }
-        return 0;
+        r = usb_device_control_out(device->usb, request_type, request, value, index, data, size,
+                                   timeout_ms);
+        if (r == -ENODEV)
+                device_vanished(device);
+        return r;
 }
 
 int kneed_device_watch_input(KneedDevice *device, KneedInputFunc func, void *userdata)
@@ -367,13 +349,6 @@ int kneed_device_watch_input(KneedDevice *device, KneedInputFunc func, void *use
 
         device->input_func = func;
         device->input_userdata = userdata;
-        if (!func) {
-                device->input_source = sd_event_source_disable_unref(device->input_source);
-                return 0;
-        }
-        if (device->input_source)
-                return 0;
-        r = sd_event_add_io(device->manager->event, &device->input_source, device->hidraw.fd,
-                            EPOLLIN, on_input, device);
+        r = hidraw_watch_input(device, &device->hidraw, func != NULL);
         return r < 0 ? r : 0;
 }

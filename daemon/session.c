@@ -137,7 +137,8 @@ static void session_apply(Session *s, uint64_t now)
         if (r < 0) {
                 if (session_state_is_finished(s->state))
                         return; /* the device ended it: a fault, or it stopped by itself */
-                session_end(s, r == -EDOM      ? "forbidden-zone"
+                session_end(s, s->device->gone ? "unplugged"
+                               : r == -EDOM    ? "forbidden-zone"
                                : r == -EBADMSG ? "policy-invalid"
                                                : "device-fault");
                 return;

@@ -277,7 +277,9 @@ static void LIBUSB_CALL on_transfer_done(struct libusb_transfer *t)
 
         u->n_pending--;
         u->context->n_pending--;
-        if (r < 0 && r != -ECANCELED && u->device) {
+        if (r == -ENODEV && u->device)
+                device_vanished(u->device); /* unplugged: not a fault */
+        else if (r < 0 && r != -ECANCELED && u->device) {
                 char message[96];
                 snprintf(message, sizeof(message), "a control transfer failed: %s",
                          libusb_error_name(t->status == LIBUSB_TRANSFER_STALL ? LIBUSB_ERROR_PIPE

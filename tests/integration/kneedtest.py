@@ -239,7 +239,7 @@ class Kneed:
 
     def __init__(self, test, bus, virtual="2", args=(), plugin_dir=PLUGIN_DIR, data_dir=DATA_DIR,
                  wait=True, trace=True, name="kneed", env=None, expect_failure=False,
-                 policy=PERMISSIVE_POLICY, hardware=False):
+                 policy=PERMISSIVE_POLICY, hardware=False, prefix=()):
         self.test = test
         self.dir = test.tmpdir
         self.log_path = os.path.join(self.dir, f"{name}.log")
@@ -247,7 +247,8 @@ class Kneed:
         self.policy_path = os.path.join(self.dir, "policy.conf")
         if policy is not None:
             self.write_policy(policy)
-        cmd = WRAPPER + [
+        # prefix: a command kneed runs under, such as setpriv; the wrapper goes inside it.
+        cmd = list(prefix) + WRAPPER + [
             KNEED,
             f"--bus-address={bus.address}",
             f"--plugin-dir={plugin_dir}",
