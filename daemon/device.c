@@ -314,7 +314,11 @@ int device_stop(Device *d, const char *reason)
                 return s->device_stop_result;
         }
 
-        r = device_send_stop(d);
+        if (d->batch_stopped) {
+                d->batch_stopped = false;
+                r = d->batch_stop_result;
+        } else
+                r = device_send_stop(d);
         if (r >= 0) {
                 log_debug("Device %s: stopped (%s)", d->id, strna(reason));
                 device_set_state(d, DEVICE_IDLE);

@@ -74,6 +74,10 @@ struct KneedDevice {
         char *pending_stopped;
         bool pending_status; /* a status came in during a hook: check it afterwards */
 
+        /* manager_stop_all() sent the stop already; device_stop() takes its result. */
+        bool batch_stopped;
+        int batch_stop_result;
+
         char *devnode;
         bool gone;      /* unplugged: nothing can reach it any more */
         Hidraw hidraw;  /* hidraw transport; fd -1 otherwise */

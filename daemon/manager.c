@@ -211,8 +211,15 @@ int manager_stop_all(Manager *m, const char *reason)
         Device *d;
         int ret = 0;
 
+        /* Every motor first, then each session's bookkeeping (a ledger record written with
+         * fdatasync(), signals): the last device must not wait for the others' paperwork. */
+        LIST_FOREACH (devices, d, m->devices) {
+                d->batch_stop_result = device_send_stop(d);
+                d->batch_stopped = true;
+        }
         LIST_FOREACH (devices, d, m->devices) {
                 int r = device_stop(d, reason);
+                d->batch_stopped = false;
                 if (r < 0 && ret == 0)
                         ret = r;
         }

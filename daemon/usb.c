@@ -51,6 +51,7 @@ int usb_error_to_errno(int e)
 }
 
 static void update_timeout(UsbContext *c);
+static void close_pending(UsbContext *c);
 
 /* Lets libusb do what is due, without ever blocking. */
 static void process(UsbContext *c)
@@ -172,6 +173,8 @@ UsbContext *usb_context_free(UsbContext *c)
 {
         if (!c)
                 return NULL;
+        close_pending(c);
+        sd_event_source_disable_unref(c->close_source);
         if (c->ctx) {
                 libusb_set_pollfd_notifiers(c->ctx, NULL, NULL, NULL);
                 libusb_exit(c->ctx);
@@ -187,10 +190,8 @@ UsbContext *usb_context_free(UsbContext *c)
         return mfree(c);
 }
 
-static void usb_device_unref(UsbDevice *u)
+static void usb_device_close(UsbDevice *u)
 {
-        if (!u || --u->n_ref > 0)
-                return;
         if (u->handle) {
                 for (int i = 0; i < 32; i++) {
                         if (u->claimed & (1u << i))
@@ -202,6 +203,44 @@ static void usb_device_unref(UsbDevice *u)
         }
         safe_close(u->fd);
         free(u);
+}
+
+static void close_pending(UsbContext *c)
+{
+        while (c->closing) {
+                UsbDevice *u = c->closing;
+                LIST_REMOVE(closing, c->closing, u);
+                usb_device_close(u);
+        }
+}
+
+static int on_close(sd_event_source *s, void *userdata)
+{
+        close_pending(userdata);
+        return 0;
+}
+
+/*
+ * The last reference may go inside a transfer callback, and libusb calls some of those with its
+ * own locks held (a disconnect completes transfers under open_devs_lock), which libusb_close()
+ * takes again: the close waits for the next loop iteration.
+ */
+static void usb_device_unref(UsbDevice *u)
+{
+        UsbContext *c;
+        int r;
+
+        if (!u || --u->n_ref > 0)
+                return;
+        c = u->context;
+        LIST_PREPEND(closing, c->closing, u);
+        if (c->close_source)
+                r = sd_event_source_set_enabled(c->close_source, SD_EVENT_ONESHOT);
+        else
+                r = sd_event_add_defer(c->event, &c->close_source, on_close, c);
+        if (r < 0)
+                log_warning_errno(r,
+                                  "Failed to schedule closing a USB device, it closes at exit: %m");
 }
 
 int usb_device_open(UsbContext *c, Device *d, const char *devnode, UsbDevice **ret)
@@ -223,7 +262,7 @@ int usb_device_open(UsbContext *c, Device *d, const char *devnode, UsbDevice **r
         }
         r = libusb_wrap_sys_device(c->ctx, (intptr_t) u->fd, &u->handle);
         if (r < 0) {
-                usb_device_unref(u);
+                usb_device_close(u);
                 return usb_error_to_errno(r);
         }
         *ret = u;

@@ -12,14 +12,19 @@
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include "list.h"
+
 typedef struct KneedDevice Device;
 typedef struct UsbFd UsbFd;
+typedef struct UsbDevice UsbDevice;
 
 typedef struct UsbContext {
         libusb_context *ctx;
         sd_event *event;
         UsbFd *fds;
         sd_event_source *timeout_source;
+        UsbDevice *closing; /* released devices to close on the next iteration */
+        sd_event_source *close_source;
         unsigned n_pending; /* transfers in flight, over all devices */
         /* Called when the last transfer in flight completes (the daemon waits for it to exit). */
         void (*drained)(void *userdata);
@@ -27,7 +32,7 @@ typedef struct UsbContext {
 } UsbContext;
 
 /* One opened device. Transfers in flight keep it alive after its Device has gone. */
-typedef struct UsbDevice {
+struct UsbDevice {
         unsigned n_ref;
         UsbContext *context;
         Device *device; /* NULL once the device is gone */
@@ -36,7 +41,8 @@ typedef struct UsbDevice {
         uint32_t claimed;  /* interfaces claimed, as bits */
         uint32_t detached; /* interfaces whose kernel driver was detached, to give back */
         unsigned n_pending;
-} UsbDevice;
+        LIST_FIELDS(UsbDevice, closing);
+};
 
 int usb_context_new(sd_event *e, UsbContext **ret);
 UsbContext *usb_context_free(UsbContext *c);

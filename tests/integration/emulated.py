@@ -197,6 +197,7 @@ class EmulatedDevice:
         self.usb_node = f"/dev/bus/usb/{busnum:03d}/{devnum:03d}"
         self.master = self.slave = None
         self.gone = True
+        self.announced_at = None  # when the uevent kneed binds on was sent, for benchmarks
         bed.devices.append(self)
 
     def usb_sysfs(self, with_node):
@@ -219,14 +220,21 @@ class EmulatedDevice:
             os.close(self.slave)
             self.master = self.slave = None
 
-    def unplug(self):
-        """Like the kernel: open fds die first, then udev announces the removal, children
-        first."""
-        with self.lock:
-            self.gone = True
-            self.close_pty()
+    def unplug(self, uevent_first=False):
+        """Like the kernel: open fds die, and udev announces the removal, children first.
+        Which one the daemon notices first is a race; uevent_first decides it."""
+        def hang_up():
+            with self.lock:
+                self.gone = True
+                self.close_pty()
+
+        if not uevent_first:
+            hang_up()
         for path in reversed(self.syspaths):
             self.bed.uevent(path, "remove")
+        if uevent_first:
+            time.sleep(0.2)
+            hang_up()
         for path in reversed(self.syspaths):
             self.bed.tb.remove_device(path)
 
@@ -276,6 +284,8 @@ class HidrawDevice(EmulatedDevice):
             + f"P: {self.syspath[4:]}\nE: SUBSYSTEM=hidraw\nE: DEVNAME={self.node}\n"
               f"A: dev=242:{self.minor}\n")
         for path in self.syspaths:
+            if path == self.syspath:
+                self.announced_at = time.monotonic()
             self.bed.uevent(path, "add")
 
     def push_input(self, report):
@@ -405,6 +415,7 @@ class UsbDevice(EmulatedDevice):
             self.gone = False
             self._readiness()
         self.bed.tb.add_from_string(self.usb_sysfs(True))
+        self.announced_at = time.monotonic()
         self.bed.uevent(self.usb_syspath, "add")
 
     def control_setups(self):

@@ -582,6 +582,30 @@ class RezTest(EmulatedTestCase):
         self.assertEqual(self.state(good), "running")
 
 
+    def test_unplugged_with_a_transfer_in_flight(self):
+        # udev's remove event comes first and the device object goes, while a transfer is
+        # still in flight; then the node hangs up and libusb completes it as NO_DEVICE, from
+        # inside its disconnect handling. That must neither fault anything nor hang kneed.
+        dev, other = self.rez(5), self.rez(6)
+        dev.plug()
+        other.plug()
+        k = self.start()
+        path = self.start_on(dev, "hw-long")
+        wait_for(lambda: len(dev.submitted) >= 2, what="it to run")
+        dev.auto_status = None
+        self.client.call(path, SESSION_IFACE, "AdjustIntensity", "i", (-10,))
+        wait_for(lambda: dev.pending, what="a transfer in flight")
+        mark = len(self.client.signals)
+        dev.unplug(uevent_first=True)
+        _, fin = self.client.wait_signal("Finished", seconds=10, path=path, start=mark)
+        self.assertEqual(fin[3], ("aborted", "unplugged"))
+        time.sleep(0.3)
+        # Still serving: the other device runs a routine.
+        other_session = self.start_on(other, "hw-long")
+        self.assertEqual(self.client.get(other_session, SESSION_IFACE, "State"), "running")
+        self.assertEqual(k.stop(), 0)
+        self.assertNotIn("fault", k.log())
+
     def test_silent_device_at_exit(self):
         silent = self.rez(6)
         silent.plug()
