@@ -177,10 +177,17 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
 static int method_stop_all(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
         Manager *m = userdata;
+        int r;
 
-        /* Stopping never needs authorization, and never fails the caller: every device is tried. */
-        log_info("StopAll requested by %s", strna(sd_bus_message_get_sender(message)));
-        (void) manager_stop_all(m, "stop-all");
+        /* Stopping never needs authorization, and never fails the caller: every device is tried.
+         * The motors first, then the log line. */
+        r = manager_stop_all(m, "stop-all");
+        if (r < 0)
+                log_warning_errno(r, "StopAll requested by %s: not every device confirmed: %m",
+                                  strna(sd_bus_message_get_sender(message)));
+        else
+                log_info("StopAll requested by %s: every device stopped",
+                         strna(sd_bus_message_get_sender(message)));
         return sd_bus_reply_method_return(message, NULL);
 }
 
