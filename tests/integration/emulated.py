@@ -400,6 +400,7 @@ class UsbDevice(EmulatedDevice):
         self.submitted, self.pending, self.done = [], {}, collections.deque()
         self.late_urbs = []       # submitted after the unplug: must stay empty
         self.claimed = set()
+        self.driver_requests = []  # kernel driver detach/attach requests (usbfs ioctls)
         self.auto_status = 0      # the status URBs complete with; None: they never complete
         self.descriptors = usb_device_descriptor(vid, pid)
         self.handler = UMockdev.IoctlBase()
@@ -459,6 +460,7 @@ class UsbDevice(EmulatedDevice):
                 self.claimed.discard(struct.unpack("I", bytes(arg.resolve(0, 4).retrieve()))[0])
                 client.complete(0, 0)
             elif req in (USBDEVFS_DISCONNECT_CLAIM, USBDEVFS_IOCTL):
+                self.driver_requests.append(req)
                 client.complete(0, 0)
             elif req == USBDEVFS_SUBMITURB:
                 addr = struct.unpack("Q", bytes(arg.retrieve()))[0]

@@ -509,7 +509,9 @@ class RezTest(EmulatedTestCase):
         self.assertEqual(props["Transport"], "usb")
         self.assertEqual(props["Levels"], 255)
         self.assertFalse(props["HasHeat"])
+        # Interface 0 claimed; no kernel driver detached, as the plugin doesn't ask for it.
         self.assertEqual(dev.claimed, {0})
+        self.assertEqual(dev.driver_requests, [])
         wait_for(lambda: self.speeds(dev), what="the stop at bind")
         path = self.start_on(dev, "hw-plain")
         _, fin = self.client.wait_signal("Finished", seconds=15, path=path)
