@@ -433,12 +433,29 @@ static int check_screening(Manager *m, const StartOptions *o, bool *ret_lowered,
         return 0;
 }
 
-static int method_start_routine(sd_bus_message *message, void *userdata, sd_bus_error *error)
+/* "org.kneed.Kneed1.Error.SessionLimit" -> "session-limit", for the log's KNEED_REASON. */
+static void error_to_reason(const char *name, char *buf, size_t size)
+{
+        const char *p = name ? strrchr(name, '.') : NULL;
+        size_t n = 0;
+
+        for (p = p ? p + 1 : strempty(name); *p && n + 2 < size; p++) {
+                if (*p >= 'A' && *p <= 'Z') {
+                        if (n > 0)
+                                buf[n++] = '-';
+                        buf[n++] = (char) (*p - 'A' + 'a');
+                } else
+                        buf[n++] = *p;
+        }
+        buf[n] = '\0';
+}
+
+static int start_routine(sd_bus_message *message, Manager *m, const char **ret_device,
+                         sd_bus_error *error)
 {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const char *device_path, *routine_id, *id;
         StartOptions options = {};
-        Manager *m = userdata;
         bool lowered = false;
         Session *s;
         Routine *rt = NULL;
@@ -450,6 +467,7 @@ static int method_start_routine(sd_bus_message *message, void *userdata, sd_bus_
         r = sd_bus_message_read(message, "os", &device_path, &routine_id);
         if (r < 0)
                 return r;
+        *ret_device = startswith(device_path, KNEED_DEVICE_PATH_PREFIX "/");
         r = parse_start_options(message, &options, error);
         if (r < 0)
                 return r;
@@ -507,25 +525,44 @@ static int method_start_routine(sd_bus_message *message, void *userdata, sd_bus_
         return sd_bus_reply_method_return(message, "o", s->path);
 }
 
-static int method_clear_lockout(sd_bus_message *message, void *userdata, sd_bus_error *error)
+static int method_start_routine(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const char *device = NULL;
         Manager *m = userdata;
-        uid_t uid = (uid_t) -1;
+        char reason[64];
         int r;
 
-        /* Administrators only. Polkit comes with the system integration; until then root on
-         * the system bus, and the bus's own access control on a session or private bus. */
-        if (m->options->bus_kind == BUS_KIND_SYSTEM) {
-                r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
-                if (r >= 0)
-                        r = sd_bus_creds_get_euid(creds, &uid);
-                if (r < 0)
-                        return r;
-                if (uid != 0)
-                        return sd_bus_error_setf(error, KNEED_ERROR_NOT_AUTHORIZED,
-                                                 "Only an administrator may clear a lockout");
+        /* Authorization first: nothing else is said to a caller who may not start routines. The
+         * call may come back here with polkit's answer, so nothing before this has effects. */
+        r = polkit_check(&m->polkit, message, KNEED_ACTION_START_ROUTINE, error);
+        if (r == 0)
+                return 1;
+        if (r > 0)
+                r = start_routine(message, m, &device, error);
+
+        /* Every refusal is on record with the rule that refused it, and the device asked for
+         * (read here when the refusal came before the arguments were). */
+        if (r < 0 && sd_bus_error_is_set(error)) {
+                const char *path;
+                if (!device && sd_bus_message_rewind(message, true) >= 0 &&
+                    sd_bus_message_read(message, "o", &path) >= 0)
+                        device = startswith(path, KNEED_DEVICE_PATH_PREFIX "/");
+                error_to_reason(error->name, reason, sizeof(reason));
+                log_event(LOG_NOTICE, 0, 0, device, reason, "StartRoutine from %s refused: %s",
+                          strna(sd_bus_message_get_sender(message)), strna(error->message));
         }
+        return r;
+}
+
+static int method_clear_lockout(sd_bus_message *message, void *userdata, sd_bus_error *error)
+{
+        Manager *m = userdata;
+        int r;
+
+        /* Administrators only (polkit's manage action, auth_admin_keep). */
+        r = polkit_check(&m->polkit, message, KNEED_ACTION_MANAGE, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         r = limits_clear(m);
         if (r < 0)
                 return sd_bus_error_setf(error, KNEED_ERROR_LEDGER_UNAVAILABLE,
@@ -569,6 +606,9 @@ static int method_reload(sd_bus_message *message, void *userdata, sd_bus_error *
         Manager *m = userdata;
         int r;
 
+        r = polkit_check(&m->polkit, message, KNEED_ACTION_MANAGE, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         r = manager_reload(m);
         if (r < 0)
                 return r;

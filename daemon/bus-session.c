@@ -234,23 +234,57 @@ static int reply_or_error(sd_bus_message *message, Session *s, int r, sd_bus_err
         return sd_bus_reply_method_return(message, NULL);
 }
 
+/*
+ * A session is its owner's (and root's) to control. Anyone may still stop the device under it
+ * (Device.Stop, StopAll): stopping a motor is never refused, controlling someone's session is.
+ */
+static int check_owner(sd_bus_message *message, Session *s, sd_bus_error *error)
+{
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+        int r;
+
+        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+        if (uid == 0 || uid == s->owner)
+                return 0;
+        log_notice("Session %u: uid %u may not control uid %u's session (%s)", s->id,
+                   (unsigned) uid, (unsigned) s->owner, sd_bus_message_get_member(message));
+        return sd_bus_error_setf(error, KNEED_ERROR_NOT_AUTHORIZED,
+                                 "Session %u belongs to uid %u: only its owner may control it. "
+                                 "Anyone may stop the device itself (Device.Stop, StopAll).",
+                                 s->id, (unsigned) s->owner);
+}
+
 static int method_pause(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
         Session *s = userdata;
+        int r = check_owner(message, s, error);
+        if (r < 0)
+                return r;
         return reply_or_error(message, s, session_pause(s), error);
 }
 
 static int method_resume(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
         Session *s = userdata;
+        int r = check_owner(message, s, error);
+        if (r < 0)
+                return r;
         return reply_or_error(message, s, session_resume(s), error);
 }
 
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
         Session *s = userdata;
+        int r = check_owner(message, s, error);
+        if (r < 0)
+                return r;
 
-        /* Stopping never needs authorization and never fails, even when already over. */
+        /* For its owner stopping never needs authorization and never fails, even when over. */
         log_info("Session %u: stop requested by %s", s->id,
                  strna(sd_bus_message_get_sender(message)));
         session_end(s, "session-stop");
@@ -269,6 +303,12 @@ static int method_report_pain(sd_bus_message *message, void *userdata, sd_bus_er
 {
         Session *s = userdata;
         Manager *m = s->manager;
+        int r;
+
+        /* Another uid could lock the owner out for a day; it may stop the device instead. */
+        r = check_owner(message, s, error);
+        if (r < 0)
+                return r;
 
         /* Stop first, record after: nothing may stand between a pain report and the stop. */
         log_warning("Session %u: pain reported by %s, stopping at once", s->id,
@@ -284,6 +324,9 @@ static int method_adjust_intensity(sd_bus_message *message, void *userdata, sd_b
         int32_t delta;
         int r;
 
+        r = check_owner(message, s, error);
+        if (r < 0)
+                return r;
         r = sd_bus_message_read(message, "i", &delta);
         if (r < 0)
                 return r;

@@ -274,7 +274,6 @@ static int on_uevent(sd_device_monitor *monitor, sd_device *dev, void *userdata)
 
 int discovery_start(Manager *m)
 {
-        _cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
         int r;
 
         /* Listen before enumerating, so that nothing plugged in between is missed. */
@@ -291,6 +290,14 @@ int discovery_start(Manager *m)
                 r = sd_device_monitor_start(m->monitor, on_uevent, m);
         if (r < 0)
                 log_warning_errno(r, "Failed to watch for hotplugged devices, ignoring: %m");
+
+        return discovery_enumerate(m);
+}
+
+int discovery_enumerate(Manager *m)
+{
+        _cleanup_(sd_device_enumerator_unrefp) sd_device_enumerator *e = NULL;
+        int r;
 
         r = sd_device_enumerator_new(&e);
         if (r >= 0)

@@ -10,4 +10,6 @@
 typedef struct Manager Manager;
 
 int discovery_start(Manager *m);
+/* Looks at every device there is now and binds what isn't bound yet (the idle exit asks). */
+int discovery_enumerate(Manager *m);
 void discovery_stop(Manager *m);

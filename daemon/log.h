@@ -37,3 +37,18 @@ int log_internal(int level, int error, char *const *fields, const char *format, 
 #define log_error_errno(error, ...) log_full_errno(LOG_ERR, (error), __VA_ARGS__)
 
 #define log_oom() log_error_errno(-ENOMEM, "Out of memory.")
+
+/*
+ * An event for the record: a session starting, refused, capped or ending, a lockout, a policy
+ * load. Carries KNEED_SESSION= (when session is not 0), KNEED_DEVICE= and KNEED_REASON= (when
+ * not NULL): journal fields under systemd, "[KEY=value ...]" after the message on stderr.
+ */
+int log_event(int level, int error, unsigned session, const char *device, const char *reason,
+              const char *format, ...) _printf_(6, 7);
+
+/*
+ * Where records go instead of stderr (the daemon sets the journal when stderr is connected to
+ * it): the formatted message and the NULL-terminated "KEY=value" fields.
+ */
+typedef void (*LogSink)(int level, int error, const char *message, char *const *fields);
+void log_set_sink(LogSink sink);

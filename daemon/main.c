@@ -3,6 +3,7 @@
 #include <locale.h>
 #include <systemd/sd-daemon.h>
 
+#include "log-journal.h"
 #include "log.h"
 #include "manager.h"
 #include "options.h"
@@ -19,6 +20,7 @@ static int run(int argc, char *argv[])
         if (r <= 0)
                 return r;
         log_set_max_level(options.log_level);
+        (void) log_journal_setup();
 
         r = manager_new(&options, &m);
         if (r < 0)

@@ -63,12 +63,14 @@ Manager *manager_free(Manager *m)
         m->usb = usb_context_free(m->usb);
         strv_free(m->refused_devices);
         sd_event_source_disable_unref(m->exit_deadline);
+        sd_event_source_disable_unref(m->idle_source);
         device_db_clear(&m->devdb);
         routine_set_clear(&m->routines);
         policy_done(&m->policy);
         free(m->policy_error);
         limits_close(m);
 
+        polkit_registry_done(&m->polkit);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         return mfree(m);
@@ -101,9 +103,11 @@ static int load_policy(Manager *m, bool reload)
                 free(m->policy_error);
                 m->policy_error = error ? TAKE_PTR(error) : strdup(strerror(-r));
                 if (reload && m->policy_valid)
-                        log_error("Invalid policy, keeping the last good one: %s", m->policy_error);
+                        log_event(LOG_ERR, 0, 0, NULL, "policy-invalid",
+                                  "Invalid policy, keeping the last good one: %s", m->policy_error);
                 else
-                        log_error("Invalid policy, refusing every session until it is fixed: %s",
+                        log_event(LOG_ERR, 0, 0, NULL, "policy-invalid",
+                                  "Invalid policy, refusing every session until it is fixed: %s",
                                   m->policy_error);
                 bus_manager_emit_changed(m, "PolicyError");
                 return r;
@@ -113,11 +117,12 @@ static int load_policy(Manager *m, bool reload)
         m->policy = p;
         m->policy_valid = true;
         m->policy_error = mfree(m->policy_error);
-        log_info("Policy loaded: intensity <= %u%%, %u min sessions, %u a day, %u min rest, heat "
-                 "<= %u C",
-                 m->policy.max_intensity, m->policy.max_session_minutes,
-                 m->policy.max_sessions_per_day, m->policy.min_rest_minutes,
-                 m->policy.max_heat_celsius);
+        log_event(LOG_INFO, 0, 0, NULL, reload ? "policy-reload" : "policy-load",
+                  "Policy loaded: intensity <= %u%%, %u min sessions, %u a day, %u min rest, heat "
+                  "<= %u C",
+                  m->policy.max_intensity, m->policy.max_session_minutes,
+                  m->policy.max_sessions_per_day, m->policy.min_rest_minutes,
+                  m->policy.max_heat_celsius);
         return 0;
 }
 
@@ -192,6 +197,7 @@ int manager_add_device(Manager *m, Device *d)
         log_info("Device %s: %s (plugin %s) ready", d->id, d->name, d->plugin->desc->id);
         bus_device_emit_added(d);
         bus_manager_emit_changed(m, "Devices");
+        manager_update_idle(m);
         return 0;
 }
 
@@ -204,6 +210,7 @@ void manager_remove_device(Manager *m, Device *d, const char *reason)
         bus_manager_emit_changed(m, "Devices");
         log_info("Device %s removed (%s)", d->id, reason);
         device_free(d);
+        manager_update_idle(m);
 }
 
 int manager_stop_all(Manager *m, const char *reason)
@@ -257,6 +264,59 @@ static int load_device_db(Manager *m)
         return 0;
 }
 
+static int on_idle(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        Manager *m = userdata;
+        int r;
+
+        /* A device plugged in just now may not have reached us yet, and udev won't start a
+         * kneed that is still running for it: look once more before going. */
+        if (!m->options->no_hardware)
+                (void) discovery_enumerate(m);
+        if (m->n_devices > 0)
+                return 0;
+
+        log_info("No devices and no sessions for %" PRIu64 " s, exiting; D-Bus activation and "
+                 "udev start kneed again",
+                 m->options->exit_idle_usec / USEC_PER_SEC);
+        /* Give the name up first, so that calls from now on wait for the next kneed, then
+         * answer the ones already here. */
+        r = sd_bus_release_name(m->bus, KNEED_BUS_NAME);
+        if (r < 0)
+                log_warning_errno(r, "Failed to release the bus name, exiting anyway: %m");
+        while (sd_bus_process(m->bus, NULL) > 0)
+                ;
+        manager_exit(m, 0);
+        return 0;
+}
+
+void manager_update_idle(Manager *m)
+{
+        bool idle = m->n_devices == 0 && !m->sessions && !m->shutting_down;
+        int r;
+
+        if (m->options->exit_idle_usec == 0 || !m->bus)
+                return;
+        if (!idle) {
+                if (m->idle_source)
+                        (void) sd_event_source_set_enabled(m->idle_source, SD_EVENT_OFF);
+                return;
+        }
+        /* Already counting down: an idle daemon stays on its first deadline. */
+        if (m->idle_source && sd_event_source_get_enabled(m->idle_source, NULL) > 0)
+                return;
+        if (m->idle_source) {
+                r = sd_event_source_set_time_relative(m->idle_source, m->options->exit_idle_usec);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->idle_source, SD_EVENT_ONESHOT);
+        } else
+                r = sd_event_add_time_relative(m->event, &m->idle_source, CLOCK_MONOTONIC,
+                                               m->options->exit_idle_usec, USEC_PER_SEC, on_idle,
+                                               m);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the idle timer, staying: %m");
+}
+
 void manager_add_session(Manager *m, Session *s)
 {
         unsigned finished = 0;
@@ -264,6 +324,7 @@ void manager_add_session(Manager *m, Session *s)
 
         LIST_APPEND(sessions, m->sessions, s);
         bus_session_emit_added(s);
+        manager_update_idle(m);
 
         /* Bound the memory finished sessions take, whatever their linger time. */
         LIST_FOREACH (sessions, i, m->sessions)
@@ -283,6 +344,7 @@ void manager_remove_session(Manager *m, Session *s)
         bus_session_emit_removed(s);
         LIST_REMOVE(sessions, m->sessions, s);
         session_free(s);
+        manager_update_idle(m);
 }
 
 Session *manager_find_session(Manager *m, unsigned id)
@@ -530,6 +592,11 @@ static int connect_bus(Manager *m)
                 return log_error_errno(r, "Failed to watch for bus disconnection: %m");
 
         m->bus = TAKE_PTR(bus);
+        /* polkit on the system bus; on others the bus's own access control is the rule. */
+        polkit_registry_init(&m->polkit, m->bus,
+                             m->options->polkit == POLKIT_YES ||
+                                     (m->options->polkit == POLKIT_AUTO &&
+                                      m->options->bus_kind == BUS_KIND_SYSTEM));
         return 0;
 }
 
@@ -601,6 +668,7 @@ int manager_startup(Manager *m)
 
         log_info("kneed %s serving %s with %u device(s)", KNEED_VERSION, bus_description(m),
                  m->n_devices);
+        manager_update_idle(m);
         (void) sd_notifyf(false, "READY=1\nSTATUS=Serving %u device(s)", m->n_devices);
         return 0;
 }

@@ -6,6 +6,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-polkit.h"
 #include "device-db.h"
 #include "device.h"
 #include "options.h"
@@ -26,6 +27,7 @@ struct Manager {
         const Options *options; /* borrowed from run() */
         sd_event *event;
         sd_bus *bus;
+        PolkitRegistry polkit;
 
         PluginSet plugins;
         DeviceDatabase devdb;
@@ -37,7 +39,8 @@ struct Manager {
         char **refused_devices; /* syspaths already reported as unusable */
         int exit_code;          /* set when exiting waits for USB transfers to drain */
         sd_event_source *exit_deadline;
-        unsigned n_virtual; /* counter for virtual device ids */
+        sd_event_source *idle_source; /* --exit-idle-time: no devices, no sessions */
+        unsigned n_virtual;           /* counter for virtual device ids */
 
         Policy policy;      /* the effective policy: the last good one, or the defaults */
         bool policy_valid;  /* false: the file was invalid at start, every session refused */
@@ -74,6 +77,8 @@ Device *manager_find_device_by_syspath(Manager *m, const char *syspath);
 void manager_exit(Manager *m, int code);
 /* libusb's last transfer in flight completed. */
 void manager_usb_drained(void *userdata);
+/* Starts or stops counting down to the idle exit, as devices and sessions come and go. */
+void manager_update_idle(Manager *m);
 /* A stop sent at exit failed: the exit status becomes an error, if it isn't one already. */
 void manager_note_exit_error(Manager *m, int error);
 

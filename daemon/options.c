@@ -47,6 +47,12 @@ static void help(FILE *out)
                 "     --no-hardware          Use no real devices, only virtual ones\n"
                 "     --session-linger=SEC   Keep finished sessions on the bus this long (default "
                 "60)\n"
+                "     --exit-idle-time=SEC   Exit after SEC seconds without devices or sessions "
+                "(0, "
+                "the\n"
+                "                            default: never)\n"
+                "     --polkit=yes|no|auto   Ask polkit to authorize starting routines and\n"
+                "                            administration (auto: on the system bus only)\n"
                 "     --log-level=LEVEL      err, warning, notice, info or debug (default info)\n",
                 program_invocation_short_name, KNEED_PLUGIN_DIR, KNEED_DATA_DIR,
                 KNEED_LOCAL_ROUTINE_DIR, KNEED_STATE_DIR, KNEED_POLICY_PATH);
@@ -156,6 +162,8 @@ int options_parse(int argc, char *argv[], FILE *out, FILE *err, Options *ret)
                 ARG_VIRTUAL_TRACE,
                 ARG_TIME_SCALE,
                 ARG_SESSION_LINGER,
+                ARG_EXIT_IDLE_TIME,
+                ARG_POLKIT,
                 ARG_NO_HARDWARE,
                 ARG_LOG_LEVEL,
         };
@@ -174,6 +182,8 @@ int options_parse(int argc, char *argv[], FILE *out, FILE *err, Options *ret)
                 {"virtual-trace", required_argument, NULL, ARG_VIRTUAL_TRACE},
                 {"time-scale", required_argument, NULL, ARG_TIME_SCALE},
                 {"session-linger", required_argument, NULL, ARG_SESSION_LINGER},
+                {"exit-idle-time", required_argument, NULL, ARG_EXIT_IDLE_TIME},
+                {"polkit", required_argument, NULL, ARG_POLKIT},
                 {"no-hardware", no_argument, NULL, ARG_NO_HARDWARE},
                 {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
                 {}};
@@ -274,6 +284,33 @@ int options_parse(int argc, char *argv[], FILE *out, FILE *err, Options *ret)
                         o.session_linger_usec = (uint64_t) sec * 1000000;
                         break;
                 }
+                case ARG_EXIT_IDLE_TIME: {
+                        unsigned sec;
+
+                        if (safe_atou(optarg, &sec) < 0 || sec > 86400) {
+                                fprintf(err,
+                                        "--exit-idle-time: expected seconds from 0 to 86400, got "
+                                        "'%s'\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        o.exit_idle_usec = (uint64_t) sec * 1000000;
+                        break;
+                }
+                case ARG_POLKIT:
+                        if (streq(optarg, "auto"))
+                                o.polkit = POLKIT_AUTO;
+                        else {
+                                r = parse_boolean(optarg);
+                                if (r < 0) {
+                                        fprintf(err,
+                                                "--polkit: expected yes, no or auto, got '%s'\n",
+                                                optarg);
+                                        return -EINVAL;
+                                }
+                                o.polkit = r ? POLKIT_YES : POLKIT_NO;
+                        }
+                        break;
                 case ARG_NO_HARDWARE:
                         o.no_hardware = true;
                         break;

@@ -6,6 +6,12 @@
 
 #include "macro.h"
 
+typedef enum PolkitMode {
+        POLKIT_AUTO, /* polkit on the system bus; elsewhere the bus's own access control */
+        POLKIT_YES,
+        POLKIT_NO,
+} PolkitMode;
+
 typedef enum BusKind {
         BUS_KIND_SYSTEM,
         BUS_KIND_SESSION,
@@ -28,6 +34,8 @@ typedef struct Options {
         bool no_hardware; /* virtual devices only: never look at the machine's own */
         double time_scale;
         uint64_t session_linger_usec;
+        uint64_t exit_idle_usec; /* 0: never exit for being idle */
+        PolkitMode polkit;
         int log_level;
 } Options;
 

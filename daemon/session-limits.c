@@ -208,9 +208,10 @@ void limits_lockout(Manager *m, PolicyLockout reason, const Device *d)
                 return;
         }
         format_when(when, sizeof(when), now + (uint64_t) minutes * USEC_PER_MINUTE);
-        log_warning("Locked out %s after %s until %s (%u minutes)",
-                    d ? d->policy_key : "on every device", policy_lockout_to_string(reason), when,
-                    minutes);
+        log_event(LOG_WARNING, 0, 0, d ? d->id : NULL, policy_lockout_to_string(reason),
+                  "Locked out %s after %s until %s (%u minutes)",
+                  d ? d->policy_key : "on every device", policy_lockout_to_string(reason), when,
+                  minutes);
 }
 
 int limits_clear(Manager *m)
@@ -222,6 +223,7 @@ int limits_clear(Manager *m)
         r = ledger_clear(m->ledger, now_realtime());
         if (r < 0)
                 return log_error_errno(r, "Failed to record the cleared lockout: %m");
-        log_notice("Lockouts cleared by an administrator");
+        log_event(LOG_NOTICE, 0, 0, NULL, "lockout-cleared",
+                  "Lockouts cleared by an administrator");
         return 0;
 }

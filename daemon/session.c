@@ -148,15 +148,16 @@ static void session_apply(Session *s, uint64_t now)
         if (capped != s->capped) {
                 s->capped = capped;
                 changed[n_changed++] = "Capped";
-                if (capped)
-                        log_info("Session %u: capped by the %s cap: %.0f%%, heat %u C (the routine "
-                                 "asks %.0f%%, heat %u C)",
-                                 s->id,
-                                 result.capped_by != SAFETY_RULE_NONE
-                                         ? safety_rule_to_string(result.capped_by)
-                                         : "heat",
-                                 result.intensity, result.heat_celsius, req.intensity,
-                                 req.heat_celsius);
+                if (capped) {
+                        const char *rule = result.capped_by != SAFETY_RULE_NONE
+                                                   ? safety_rule_to_string(result.capped_by)
+                                                   : "heat";
+                        log_event(LOG_INFO, 0, s->id, s->device->id, rule,
+                                  "Session %u: capped by the %s cap: %.0f%%, heat %u C (the "
+                                  "routine asks %.0f%%, heat %u C)",
+                                  s->id, rule, result.intensity, result.heat_celsius, req.intensity,
+                                  req.heat_celsius);
+                }
         }
 
         applied = (unsigned) lround(result.intensity);
@@ -299,8 +300,9 @@ int session_start(Manager *m, Device *d, Routine *r, uid_t owner, bool lowered,
         device_set_state(d, DEVICE_RUNNING);
         manager_add_session(m, s);
 
-        log_info("Session %u: %s on %s for uid %u%s%s", s->id, r->id, d->id, (unsigned) owner,
-                 caller ? "" : " (detached)", lowered ? ", caps lowered by screening" : "");
+        log_event(LOG_INFO, 0, s->id, d->id, "start", "Session %u: %s on %s for uid %u%s%s", s->id,
+                  r->id, d->id, (unsigned) owner, caller ? "" : " (detached)",
+                  lowered ? ", caps lowered by screening" : "");
         engine_start(&s->engine, now_monotonic());
         session_apply(s, now_monotonic());
 
@@ -388,7 +390,8 @@ void session_end(Session *s, const char *reason)
         s->capped = false;
         limits_record_end(s->manager, s);
 
-        log_info("Session %u: %s (%s)", s->id, session_state_to_string(s->state), reason);
+        log_event(LOG_INFO, 0, s->id, d ? d->id : NULL, reason, "Session %u: %s (%s)", s->id,
+                  session_state_to_string(s->state), reason);
         bus_session_emit_changed(s, (const char *[]){"State", "StopReason", "Intensity",
                                                      "ElapsedMs", "Capped", NULL});
         bus_session_emit_finished(s);

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 
 /*
- * kneed-udev-rules DIR: prints the udev rules for every device file in DIR. Built and run at
- * build time with the daemon's own device-file parser, so that the rules and the database can
- * never disagree. A bad device file fails the build.
+ * kneed-udev-rules DIR PROBE: prints the udev rules for every device file in DIR, and the rules
+ * that run PROBE (kneed-hid-probe, installed there) to find standard HID haptic controllers.
+ * Built and run at build time with the daemon's own device-file parser, so that the rules and
+ * the database can never disagree. A bad device file fails the build.
  */
 
 #include <stdio.h>
 
 #include "device-db.h"
 #include "strv.h"
+
+/* Only the daemon opens these nodes: its group, no uaccess for the seat's user; and plugging
+ * one in starts kneed. */
+#define ACCESS \
+        "GROUP=\"kneed\", MODE=\"0660\", TAG+=\"systemd\", ENV{SYSTEMD_WANTS}+=\"kneed.service\""
 
 static void print_rule(const DeviceInfo *info, const DeviceMatch *m)
 {
@@ -25,10 +31,7 @@ static void print_rule(const DeviceInfo *info, const DeviceMatch *m)
                 /* The hid parent is named BUS:VENDOR:PRODUCT.N, over USB and Bluetooth alike. */
                 printf("SUBSYSTEM==\"hidraw\", KERNELS==\"????:%04X:%04X.*\", ", m->vendor_id,
                        m->product_id);
-        /* Only the daemon opens these nodes: its group, no uaccess for the seat's user. */
-        printf("ENV{ID_KNEED_PLUGIN}=\"%s\", GROUP=\"kneed\", MODE=\"0660\", TAG+=\"systemd\", "
-               "ENV{SYSTEMD_WANTS}+=\"kneed.service\"\n",
-               info->plugin);
+        printf("ENV{ID_KNEED_PLUGIN}=\"%s\", %s\n", info->plugin, ACCESS);
 }
 
 int main(int argc, char *argv[])
@@ -38,8 +41,8 @@ int main(int argc, char *argv[])
         const DeviceInfo *info;
         int r;
 
-        if (argc != 2) {
-                fprintf(stderr, "usage: %s DEVICE-DIR\n", argv[0]);
+        if (argc != 3) {
+                fprintf(stderr, "usage: %s DEVICE-DIR PROBE-PATH\n", argv[0]);
                 return 2;
         }
         r = device_db_load_dir(&db, argv[1], &errors);
@@ -63,6 +66,11 @@ int main(int argc, char *argv[])
                 for (size_t i = 0; i < info->n_matches; i++)
                         if (info->matches[i].type != DEVICE_MATCH_VIRTUAL)
                                 print_rule(info, &info->matches[i]);
+        printf("\n# Standard HID haptic controllers no device file names: the probe reads the "
+               "report\n# descriptor and the hid-haptics plugin drives what it finds.\n"
+               "SUBSYSTEM==\"hidraw\", ENV{ID_KNEED_PLUGIN}==\"\", IMPORT{program}=\"%s %%S%%p\"\n"
+               "SUBSYSTEM==\"hidraw\", ENV{ID_KNEED_PLUGIN}==\"hid-haptics\", %s\n",
+               argv[2], ACCESS);
         printf("\nLABEL=\"kneed_end\"\n");
 
         device_db_clear(&db);

@@ -283,6 +283,10 @@ class HidrawDevice(EmulatedDevice):
               f"H: report_descriptor={self.descriptor.hex().upper()}\n\n"
             + f"P: {self.syspath[4:]}\nE: SUBSYSTEM=hidraw\nE: DEVNAME={self.node}\n"
               f"A: dev=242:{self.minor}\n")
+        # The kernel links a hidraw node to its HID device; umockdev doesn't.
+        device_link = self.bed.root + self.syspath + "/device"
+        if not os.path.lexists(device_link):
+            os.symlink("../..", device_link)
         for path in self.syspaths:
             if path == self.syspath:
                 self.announced_at = time.monotonic()

@@ -139,8 +139,12 @@ class Client:
     def close(self):
         self.conn.close_sync(None)
 
-    def call(self, path, iface, method, signature=None, args=(), reply=None, timeout_ms=10000):
+    def call(self, path, iface, method, signature=None, args=(), reply=None, timeout_ms=10000,
+             interactive=False):
+        """A method call; interactive: the caller allows interactive authorization."""
         params = GLib.Variant(f"({signature})", args) if signature else None
+        flags = (Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION if interactive
+                 else Gio.DBusCallFlags.NONE)
         try:
             result = self.conn.call_sync(
                 BUS_NAME,
@@ -149,7 +153,7 @@ class Client:
                 method,
                 params,
                 GLib.VariantType(reply) if reply else None,
-                Gio.DBusCallFlags.NONE,
+                flags,
                 int(timeout_ms * TIMEOUT_FACTOR),
                 None,
             )

@@ -731,6 +731,22 @@ class DiscoveryTest(EmulatedTestCase):
         self.assertIn("Not using /dev/bus/usb/002/005", k.log())
         self.assertEqual(okmp.writes + rez.submitted, [])
 
+    def test_idle_exit_waits_for_devices_and_sessions(self):
+        dev = self.okmp()
+        dev.plug()
+        k = self.start(args=["--exit-idle-time=1", "--session-linger=2"])
+        path = self.start_on(dev, "hw-long")
+        time.sleep(1.5)
+        self.assertIsNone(k.process.poll(), "kneed exited with a device and a session")
+        # Unplugged: no device, but the finished session stays readable for 2 s; then idle.
+        mark = len(self.client.signals)
+        dev.unplug()
+        self.client.wait_signal("Finished", seconds=10, path=path, start=mark)
+        gone = time.monotonic()
+        self.assertEqual(k.wait_exit(seconds=15), 0, k.log())
+        self.assertGreaterEqual(time.monotonic() - gone, 2.5)
+        self.assertIn("No devices and no sessions for 1 s, exiting", k.log())
+
     def test_shutdown_stops_running_devices(self):
         okmp, rez = self.okmp(), self.rez()
         okmp.plug()
