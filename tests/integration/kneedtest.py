@@ -247,7 +247,8 @@ class Kneed:
 
     def __init__(self, test, bus, virtual="2", args=(), plugin_dir=PLUGIN_DIR, data_dir=DATA_DIR,
                  wait=True, trace=True, name="kneed", env=None, expect_failure=False,
-                 policy=PERMISSIVE_POLICY, hardware=False, prefix=()):
+                 policy=PERMISSIVE_POLICY, hardware=False, prefix=(), binary=KNEED,
+                 wrapper=None):
         self.test = test
         self.dir = test.tmpdir
         self.log_path = os.path.join(self.dir, f"{name}.log")
@@ -255,9 +256,10 @@ class Kneed:
         self.policy_path = os.path.join(self.dir, "policy.conf")
         if policy is not None:
             self.write_policy(policy)
-        # prefix: a command kneed runs under, such as setpriv; the wrapper goes inside it.
-        cmd = list(prefix) + WRAPPER + [
-            KNEED,
+        # prefix: a command kneed runs under, such as setpriv; the wrapper (valgrind, unless
+        # the test says otherwise) goes inside it.
+        cmd = list(prefix) + list(WRAPPER if wrapper is None else wrapper) + [
+            binary,
             f"--bus-address={bus.address}",
             f"--plugin-dir={plugin_dir}",
             f"--data-dir={data_dir}",
