@@ -4,6 +4,7 @@ polkitd_template.py) for starting routines and for administration, sessions cont
 by their owner, and stopping never refused."""
 
 import os
+import pty
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from kneedtest import (  # noqa: E402
     BUS_NAME,
     DEVICE_IFACE,
+    KNEECTL,
     DEVICE_PREFIX,
     MANAGER_IFACE,
     MANAGER_PATH,
@@ -133,6 +135,33 @@ class AuthorizationTest(KneedTestCase):
         self.assertEqual(self.queries(), [
             ("system-bus-name", me, MANAGE, 0), ("system-bus-name", me, MANAGE, 1),
             ("system-bus-name", me, MANAGE, 0), ("system-bus-name", me, MANAGE, 1)])
+
+    def test_kneectl_lets_a_person_on_a_terminal_authenticate(self):
+        self.start_polkitd()
+        self.start_kneed(virtual="1", args=["--polkit=yes"])
+        self.polkit("SetChallenge", "as", ([MANAGE],))
+        # A script (no terminal) can't answer a password prompt: it is told what is needed.
+        r = self.kneectl("clear-lockout", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("Authentication is required to manage kneed", r.stderr)
+        # On a terminal kneectl lets polkit ask, and the call goes through.
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(KNEECTL, [KNEECTL, f"--address={self.bus.address}", "clear-lockout"])
+        output = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0, output)
+        self.assertIn(b"Lockouts cleared.", output)
+        self.assertEqual([q[2:] for q in self.queries()], [(MANAGE, 0), (MANAGE, 1)])
 
     def test_stopping_never_asks(self):
         self.start_polkitd()

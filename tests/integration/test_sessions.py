@@ -442,6 +442,18 @@ class KneectlRoutineTest(KneedTestCase):
         self.assertEqual(lines[-1], "Finished: the routine is complete.")
         self.assertNotIn("\r", r.stdout)  # no redrawing when not on a terminal
 
+    def test_watch_exits_1_when_the_session_is_aborted(self):
+        k = self.start_kneed(virtual="1")
+        proc = subprocess.Popen([KNEECTL, f"--address={self.bus.address}", "start",
+                                 "runners-knee-full", "--watch"], stdout=subprocess.PIPE,
+                                text=True)
+        wait_for(lambda: any(e["op"] == "set" for e in k.trace.commands("virtual0")),
+                 what="the session to start")
+        self.client.call("/org/kneed/Kneed1/session/1", SESSION_IFACE, "ReportPain")
+        out, _ = proc.communicate(timeout=timeout(10))
+        self.assertEqual(out.splitlines()[-1], "Finished: aborted (pain).")
+        self.assertEqual(proc.returncode, 1)
+
     def test_watch_on_a_terminal_and_ctrl_c(self):
         k = self.start_kneed(virtual="1", args=["--time-scale=2"])
         pid, fd = pty.fork()

@@ -371,7 +371,10 @@ static int watch_run(Kneectl *k, Watch *w)
 
         r = sd_event_loop(event);
         sd_bus_detach_event(k->bus);
-        return r < 0 ? r : w->exit_code;
+        if (r < 0)
+                return r;
+        k->exit_status = w->exit_code;
+        return 0;
 }
 
 int verb_start(Kneectl *k, int argc, char *argv[])

@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "kneectl.h"
@@ -74,6 +75,10 @@ static int connect_bus(const char *address, bool session, sd_bus **ret)
                 r = sd_bus_open_user(&bus);
         else
                 r = sd_bus_open_system(&bus);
+        /* On a terminal a person can answer polkit's password prompt (auth_admin_keep for
+         * clear-lockout, say); scripts get Error.InteractiveAuthorizationRequired instead. */
+        if (r >= 0)
+                r = sd_bus_set_allow_interactive_authorization(bus, isatty(STDIN_FILENO));
         if (r < 0) {
                 sd_bus_unref(bus);
                 return r;
@@ -169,5 +174,5 @@ int main(int argc, char *argv[])
 
         r = verb->run(&k, nargs, argv + optind);
         sd_bus_flush_close_unref(k.bus);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return r < 0 ? EXIT_FAILURE : k.exit_status;
 }

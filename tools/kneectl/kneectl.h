@@ -13,6 +13,9 @@ typedef struct Kneectl {
         const char *bus_description; /* "the system bus", for messages */
         bool json;
         JsonWriter out;
+        /* What kneectl exits with when the command itself worked: start --watch exits 1 when
+         * the session was aborted, 130 when a second Ctrl-C left it. */
+        int exit_status;
 } Kneectl;
 
 /* What kneectl knows about one device, from its D-Bus properties. */
