@@ -154,9 +154,57 @@ int device_hook_end(Device *d)
         return 0;
 }
 
+/*
+ * A device file is the most its devices may do: what a plugin reads from the firmware can
+ * narrow it (fewer zones, a cooler heater) but never widen it. Devices no file matched have
+ * only what their plugin says.
+ */
+static int bound_by_device_file(Device *d, char **file_zones, unsigned file_levels,
+                                unsigned file_heat)
+{
+        char **kept = NULL;
+        int r;
+
+        STRV_FOREACH (z, d->zones) {
+                if (!strv_contains(file_zones, *z)) {
+                        log_notice("Device %s: the firmware offers the %s, which its device file "
+                                   "doesn't list; not used",
+                                   d->id, *z);
+                        continue;
+                }
+                r = strv_extend(&kept, *z);
+                if (r < 0) {
+                        strv_free(kept);
+                        return r;
+                }
+        }
+        strv_free(d->zones);
+        d->zones = kept;
+
+        if (d->levels > file_levels) {
+                log_notice("Device %s: the firmware offers %u levels, its device file %u; using %u",
+                           d->id, d->levels, file_levels, file_levels);
+                d->levels = file_levels;
+        }
+        if (d->max_heat_celsius > file_heat) {
+                log_notice("Device %s: the firmware heats up to %u C, its device file allows %u C",
+                           d->id, d->max_heat_celsius, file_heat);
+                d->max_heat_celsius = file_heat;
+        }
+        return 0;
+}
+
 int device_probe(Device *d)
 {
+        _cleanup_strv_free_ char **file_zones = NULL;
+        unsigned file_levels = d->levels, file_heat = d->max_heat_celsius;
         int r;
+
+        if (d->zones) {
+                file_zones = strv_copy(d->zones);
+                if (!file_zones)
+                        return -ENOMEM;
+        }
 
         d->probing = true;
         device_hook_begin(d);
@@ -165,6 +213,12 @@ int device_probe(Device *d)
         d->probing = false;
         if (r < 0)
                 return r;
+
+        if (file_zones) {
+                r = bound_by_device_file(d, file_zones, file_levels, file_heat);
+                if (r < 0)
+                        return r;
+        }
 
         /* A plugin that refined the capabilities must leave them usable. */
         if (!d->zones || !d->zones[0] || d->levels == 0 || !d->name) {

@@ -30,8 +30,9 @@ static int run(int argc, char *argv[])
         if (r < 0)
                 return r;
 
+        /* On purpose (a lost bus, say), the exit code is an error that was logged already. */
         r = sd_event_loop(m->event);
-        if (r < 0)
+        if (r < 0 && !m->shutting_down)
                 return log_error_errno(r, "Event loop failed: %m");
 
         log_info("Exiting");

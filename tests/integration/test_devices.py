@@ -7,7 +7,9 @@ devices that fail in the ways real ones do."""
 
 import errno
 import os
+import re
 import shutil
+import signal
 import struct
 import sys
 import threading
@@ -16,6 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from emulated import HidrawDevice, Testbed, UsbDevice  # noqa: E402
 from kneedtest import (  # noqa: E402
+    DATA_DIR,
     DEVICE_IFACE,
     DEVICE_PREFIX,
     MANAGER_IFACE,
@@ -315,6 +318,42 @@ class OkmpTest(EmulatedTestCase):
             gaps = [b - a for a, b in zip(times[first:last], times[first + 1:last + 1])]
             self.assertLess(max(gaps), KEEPALIVE_MS / 1000 * 0.6, "keepalive gap")
         self.assertNotIn("stopped on its own", k.log())
+
+    def test_the_device_file_bounds_what_the_firmware_claims(self):
+        # The firmware says quadriceps, hamstrings and calves, 10 levels, heat to 45 C; this
+        # device file allows less of each.
+        data = os.path.join(self.tmpdir, "data")
+        shutil.copytree(DATA_DIR, data)
+        path = os.path.join(data, "devices", "okmp.device")
+        with open(path) as f:
+            text = f.read()
+        text = re.sub(r"(?m)^Zones=.*$", "Zones=quadriceps;calves;adductors", text)
+        text = re.sub(r"(?m)^Levels=.*$", "Levels=5", text)
+        text = re.sub(r"(?m)^MaxHeatCelsius=.*$", "MaxHeatCelsius=35", text)
+        with open(path, "w") as f:
+            f.write(text)
+        dev = self.okmp()
+        dev.plug()
+        k = self.start(data_dir=data)
+        props = self.client.get_all(self.device_path(dev), DEVICE_IFACE)
+        self.assertEqual(props["Zones"], ["quadriceps", "calves"])
+        self.assertEqual(props["Levels"], 5)
+        self.assertIn("the firmware offers the hamstrings, which its device file doesn't list",
+                      k.log())
+        # hw-heat wants 38 C and the hamstrings in step 2: the device can't reach them now.
+        self.assertDBusError("org.kneed.Kneed1.Error.Unsupported", self.start_on, dev,
+                             "hw-heat")
+        # A calves-only routine with heat: 20 % of 5 levels is 1, and the heater stops at 35.
+        routine = HW_ROUTINES["hw-heat"].split("[Step 2]")[0].replace("Id=hw-heat",
+                                                                       "Id=hw-calves-heat")
+        with open(os.path.join(self.tmpdir, "routines.d", "hw-calves-heat.routine"), "w") as f:
+            f.write(routine)
+        k.signal(signal.SIGHUP)
+        k.wait_log("policy-reload")
+        path = self.start_on(dev, "hw-calves-heat")
+        self.client.wait_signal("Finished", seconds=15, path=path)
+        self.assertIn((2, (0, 1, 0, 0, 0, 0, 0, 0), 0, 35, KEEPALIVE_MS),
+                      [outputs(r) for r in dev.reports(2)])
 
     def test_hotplug_stopall_unplug_and_replug(self):
         k = self.start()
