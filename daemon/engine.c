@@ -103,7 +103,7 @@ EnginePosition engine_position(const Engine *e, uint64_t now)
 uint64_t engine_next_wakeup(const Engine *e, uint64_t now)
 {
         EnginePosition p;
-        uint64_t begin, end, tick;
+        uint64_t end, tick;
 
         if (engine_is_paused(e))
                 return ENGINE_NEVER;
@@ -115,8 +115,8 @@ uint64_t engine_next_wakeup(const Engine *e, uint64_t now)
         if (!p.ramping)
                 return end;
 
-        /* Next point on the 20 Hz grid anchored at the step's start. */
-        begin = engine_step_deadline(e, p.step);
-        tick = begin + ((now - begin) / ENGINE_RAMP_INTERVAL_USEC + 1) * ENGINE_RAMP_INTERVAL_USEC;
+        /* Next point on one 20 Hz grid for every session, so that ramping sessions wake kneed
+         * together: one wakeup per tick however many there are. */
+        tick = (now / ENGINE_RAMP_INTERVAL_USEC + 1) * ENGINE_RAMP_INTERVAL_USEC;
         return MIN(tick, end);
 }

@@ -76,13 +76,32 @@ static void test_engine_next_wakeup_only_while_ramping(void)
         /* A constant step: nothing until it ends. */
         ASSERT_EQ(engine_next_wakeup(&e, T0), T0 + 10 * S);
         ASSERT_EQ(engine_next_wakeup(&e, T0 + 3 * S), T0 + 10 * S);
-        /* A ramp: the next point of the 20 Hz grid anchored at the step start. */
+        /* A ramp: the next point of the 20 Hz grid (T0 is on it). */
         ASSERT_EQ(engine_next_wakeup(&e, T0 + 10 * S), T0 + 10 * S + ENGINE_RAMP_INTERVAL_USEC);
         ASSERT_EQ(engine_next_wakeup(&e, T0 + 10 * S + 73000), T0 + 10 * S + 100000);
         /* The last tick of a ramp is the step's end, not beyond it. */
         ASSERT_EQ(engine_next_wakeup(&e, T0 + 30 * S - 1), T0 + 30 * S);
         ASSERT_EQ(engine_next_wakeup(&e, T0 + 30 * S), T0 + 60 * S);
         ASSERT_EQ(engine_next_wakeup(&e, T0 + 60 * S), ENGINE_NEVER);
+}
+
+/* Sessions started at any time tick together, so that many ramps cost one wakeup per tick. */
+static void test_engine_ramps_share_one_grid(void)
+{
+        _cleanup_(routine_unrefp) Routine *r = load();
+        Engine a, b;
+
+        engine_init(&a, r, 1.0);
+        engine_start(&a, T0);
+        engine_init(&b, r, 1.0);
+        engine_start(&b, T0 + 17321);
+        for (uint64_t now = T0 + 10 * S + 20000; now < T0 + 30 * S; now += 33333) {
+                uint64_t tick = engine_next_wakeup(&a, now);
+
+                ASSERT_EQ(engine_next_wakeup(&b, now), tick);
+                ASSERT_EQ(tick % ENGINE_RAMP_INTERVAL_USEC, 0);
+                ASSERT_TRUE(tick > now && tick - now <= ENGINE_RAMP_INTERVAL_USEC);
+        }
 }
 
 static void test_engine_deadlines_do_not_drift(void)
@@ -163,6 +182,7 @@ static void test_engine_time_scale(void)
 
 RUN_TESTS(TEST_CASE(test_engine_position_and_ramp_values),
           TEST_CASE(test_engine_next_wakeup_only_while_ramping),
+          TEST_CASE(test_engine_ramps_share_one_grid),
           TEST_CASE(test_engine_deadlines_do_not_drift),
           TEST_CASE(test_engine_pause_keeps_remaining_time),
           TEST_CASE(test_engine_stop_mid_ramp_freezes), TEST_CASE(test_engine_time_scale))
