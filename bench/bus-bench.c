@@ -5,11 +5,14 @@
  * measured is kneed and the bus, not a Python client's own overhead.
  *
  *     bus-bench echo-server ADDRESS NAME
- *         Owns NAME and serves nothing but what sd-bus answers by itself (Peer.Ping): the
- *         in-run baseline. Runs until SIGTERM.
+ *         Owns NAME and serves nothing but what sd-bus answers by itself (Peer.Ping), with
+ *         sd_bus_process() and sd_bus_wait(): the barest server there is. Runs until SIGTERM.
+ *     bus-bench echo-server-event ADDRESS NAME
+ *         The same on an sd-event loop, as sd-bus daemons are written: the in-run baseline.
  *     bus-bench calls ADDRESS COUNT DEST PATH CALL
  *         COUNT round trips of CALL: ping (Peer.Ping), version (Properties.Get of the
- *         Manager's Version), list-devices (Manager.ListDevices) or session-props
+ *         Manager's Version), list-devices (Manager.ListDevices), session-elapsed
+ *         (Properties.Get of ElapsedMs of the session at PATH) or session-props
  *         (Properties.GetAll of the Session interface at PATH). Prints one line per call, the
  *         round trip in nanoseconds, after a warm-up of COUNT/10 calls.
  *     bus-bench exec-to-name ADDRESS NAME -- COMMAND...
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,6 +98,35 @@ static int echo_server(const char *address, const char *name)
         return EXIT_SUCCESS;
 }
 
+/* The same, on sd-event, as every sd-bus daemon (kneed too) runs its bus. */
+static int echo_server_event(const char *address, const char *name)
+{
+        sd_event *event = NULL;
+        sd_bus *bus = NULL;
+        sigset_t mask;
+        int r;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        r = sd_event_default(&event);
+        if (r >= 0)
+                r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = connect_to(address, &bus);
+        if (r >= 0)
+                r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+        if (r >= 0)
+                r = sd_bus_request_name(bus, name, 0);
+        if (r >= 0)
+                r = sd_event_loop(event);
+        if (r < 0)
+                return fail("echo server (sd-event)", r, NULL);
+        sd_bus_flush_close_unref(bus);
+        sd_event_unref(event);
+        return EXIT_SUCCESS;
+}
+
 static int one_call(sd_bus *bus, const char *dest, const char *path, const char *call,
                     sd_bus_error *error)
 {
@@ -109,6 +142,9 @@ static int one_call(sd_bus *bus, const char *dest, const char *path, const char 
         else if (strcmp(call, "list-devices") == 0)
                 r = sd_bus_call_method(bus, dest, path, MANAGER_IFACE, "ListDevices", error, &reply,
                                        NULL);
+        else if (strcmp(call, "session-elapsed") == 0)
+                r = sd_bus_call_method(bus, dest, path, "org.freedesktop.DBus.Properties", "Get",
+                                       error, &reply, "ss", SESSION_IFACE, "ElapsedMs");
         else if (strcmp(call, "session-props") == 0)
                 r = sd_bus_call_method(bus, dest, path, "org.freedesktop.DBus.Properties", "GetAll",
                                        error, &reply, "s", SESSION_IFACE);
@@ -246,6 +282,8 @@ int main(int argc, char *argv[])
 {
         if (argc == 4 && strcmp(argv[1], "echo-server") == 0)
                 return echo_server(argv[2], argv[3]);
+        if (argc == 4 && strcmp(argv[1], "echo-server-event") == 0)
+                return echo_server_event(argv[2], argv[3]);
         if (argc == 7 && strcmp(argv[1], "calls") == 0)
                 return calls(argv[2], (unsigned) strtoul(argv[3], NULL, 10), argv[4], argv[5],
                              argv[6]);
