@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 
-#include <math.h>
-
 #include "engine.h"
 #include "macro.h"
+#include "math-util.h"
 
 void engine_init(Engine *e, const Routine *r, double time_scale)
 {
@@ -43,7 +42,7 @@ static uint64_t routine_to_real_usec(const Engine *e, uint64_t routine_usec)
 {
         if (e->time_scale == 1.0)
                 return routine_usec;
-        return (uint64_t) llround((double) routine_usec / e->time_scale);
+        return round_nonneg((double) routine_usec / e->time_scale);
 }
 
 uint64_t engine_step_deadline(const Engine *e, unsigned i)
@@ -74,7 +73,7 @@ EnginePosition engine_position(const Engine *e, uint64_t now)
         if (now < e->start_usec)
                 now = e->start_usec;
 
-        elapsed = (uint64_t) llround((double) (now - e->start_usec) * e->time_scale / 1000.0);
+        elapsed = round_nonneg((double) (now - e->start_usec) * e->time_scale / 1000.0);
         p.elapsed_ms = (uint32_t) MIN(elapsed, (uint64_t) r->duration_ms);
 
         /* The step is found by comparing with the deadlines themselves, so that a wakeup at

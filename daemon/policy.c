@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 
 #include <ctype.h>
-#include <math.h>
+#include <math.h> /* isfinite(), a macro: no libm */
 #include <stddef.h>
 
 #include "ini-file.h"
+#include "math-util.h"
 #include "policy.h"
 #include "string-util.h"
 #include "strv.h"
@@ -152,7 +153,7 @@ static int parse_number(IniParser *p, const char *section, const char *key, cons
                                  "[%s] %s: '%s' has a unit or trailing text; write a plain number "
                                  "of %s",
                                  section, key, value, b->unit);
-        if (!bound_is_double(b) && v != floor(v))
+        if (!bound_is_double(b) && !double_is_whole(v))
                 return ini_error(p, -EINVAL, "[%s] %s: '%s' must be a whole number of %s", section,
                                  key, value, b->unit);
         if (!(b->zero_allowed && v == 0) && (v < b->min || v > b->max))

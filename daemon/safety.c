@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 
-#include <math.h>
+#include <math.h> /* isnan(), a macro: no libm */
 
 #include "device.h"
 #include "log.h"
 #include "manager.h"
+#include "math-util.h"
 #include "safety.h"
 #include "session-limits.h"
 #include "session.h"
@@ -35,12 +36,12 @@ double safety_lowest_intensity(const Device *d)
  */
 static unsigned request_to_level(const Device *d, double intensity)
 {
-        long level;
+        uint64_t level;
 
         if (!(intensity > 0.0))
                 return 0;
-        level = lround(intensity * (double) d->levels / 100.0);
-        return (unsigned) CLAMP(level, 1L, (long) d->levels);
+        level = round_nonneg(intensity * (double) d->levels / 100.0);
+        return (unsigned) CLAMP(level, UINT64_C(1), (uint64_t) d->levels);
 }
 
 /* A cap becomes native steps rounding down, so that a cap in percent is never exceeded. */
@@ -49,7 +50,8 @@ static unsigned cap_to_level(const Device *d, double cap)
         if (!(cap > 0.0))
                 return 0;
         /* Tolerate float noise: 100/levels percent must allow exactly one step. */
-        return (unsigned) MIN(floor(cap * (double) d->levels / 100.0 + 1e-9), (double) d->levels);
+        return (unsigned) MIN(floor_nonneg(cap * (double) d->levels / 100.0 + 1e-9),
+                              (uint64_t) d->levels);
 }
 
 unsigned safety_device_max_intensity(const Device *d)

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 
-#include <math.h>
-
+#include "session.h"
 #include "bus-session.h"
 #include "device.h"
 #include "kneed-bus.h"
 #include "log.h"
 #include "manager.h"
+#include "math-util.h"
 #include "pattern.h"
 #include "safety.h"
 #include "session-limits.h"
-#include "session.h"
 #include "time-util.h"
 
 static const char *const session_state_names[SESSION_STATE_MAX] = {
@@ -160,7 +159,7 @@ static void session_apply(Session *s, uint64_t now)
                 }
         }
 
-        applied = (unsigned) lround(result.intensity);
+        applied = (unsigned) round_nonneg(result.intensity);
         if (applied != s->intensity || new_step) {
                 s->intensity = applied;
                 changed[n_changed++] = "Intensity";

@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 
 #include "device.h"
+#include "libusb-dlopen.h"
 #include "list.h"
 #include "log.h"
 #include "macro.h"
@@ -59,9 +60,9 @@ static void process(UsbContext *c)
         struct timeval zero = {};
         int r;
 
-        r = libusb_handle_events_timeout_completed(c->ctx, &zero, NULL);
+        r = sym_libusb_handle_events_timeout_completed(c->ctx, &zero, NULL);
         if (r < 0)
-                log_debug("libusb event handling: %s", libusb_error_name(r));
+                log_debug("libusb event handling: %s", sym_libusb_error_name(r));
         update_timeout(c);
 }
 
@@ -83,9 +84,9 @@ static void update_timeout(UsbContext *c)
         struct timeval tv;
         int r;
 
-        if (libusb_pollfds_handle_timeouts(c->ctx))
+        if (sym_libusb_pollfds_handle_timeouts(c->ctx))
                 return;
-        r = libusb_get_next_timeout(c->ctx, &tv);
+        r = sym_libusb_get_next_timeout(c->ctx, &tv);
         if (r <= 0) {
                 if (c->timeout_source)
                         (void) sd_event_source_set_enabled(c->timeout_source, SD_EVENT_OFF);
@@ -146,24 +147,28 @@ int usb_context_new(sd_event *e, UsbContext **ret)
         UsbContext *c;
         int r;
 
+        r = libusb_dlopen();
+        if (r < 0)
+                return r;
+
         c = calloc(1, sizeof(UsbContext));
         if (!c)
                 return -ENOMEM;
         c->event = sd_event_ref(e);
 
         /* sd-device finds devices; libusb must not start a discovery thread of its own. */
-        (void) libusb_set_option(NULL, LIBUSB_OPTION_NO_DEVICE_DISCOVERY);
-        r = libusb_init(&c->ctx);
+        (void) sym_libusb_set_option(NULL, LIBUSB_OPTION_NO_DEVICE_DISCOVERY);
+        r = sym_libusb_init(&c->ctx);
         if (r < 0) {
                 usb_context_free(c);
                 return usb_error_to_errno(r);
         }
 
-        libusb_set_pollfd_notifiers(c->ctx, pollfd_added, pollfd_removed, c);
-        fds = libusb_get_pollfds(c->ctx);
+        sym_libusb_set_pollfd_notifiers(c->ctx, pollfd_added, pollfd_removed, c);
+        fds = sym_libusb_get_pollfds(c->ctx);
         for (size_t i = 0; fds && fds[i]; i++)
                 pollfd_added(fds[i]->fd, fds[i]->events, c);
-        libusb_free_pollfds(fds);
+        sym_libusb_free_pollfds(fds);
 
         *ret = c;
         return 0;
@@ -176,8 +181,8 @@ UsbContext *usb_context_free(UsbContext *c)
         close_pending(c);
         sd_event_source_disable_unref(c->close_source);
         if (c->ctx) {
-                libusb_set_pollfd_notifiers(c->ctx, NULL, NULL, NULL);
-                libusb_exit(c->ctx);
+                sym_libusb_set_pollfd_notifiers(c->ctx, NULL, NULL, NULL);
+                sym_libusb_exit(c->ctx);
         }
         while (c->fds) {
                 UsbFd *f = c->fds;
@@ -195,11 +200,11 @@ static void usb_device_close(UsbDevice *u)
         if (u->handle) {
                 for (int i = 0; i < 32; i++) {
                         if (u->claimed & (1u << i))
-                                (void) libusb_release_interface(u->handle, i);
+                                (void) sym_libusb_release_interface(u->handle, i);
                         if (u->detached & (1u << i))
-                                (void) libusb_attach_kernel_driver(u->handle, i);
+                                (void) sym_libusb_attach_kernel_driver(u->handle, i);
                 }
-                libusb_close(u->handle);
+                sym_libusb_close(u->handle);
         }
         safe_close(u->fd);
         free(u);
@@ -222,7 +227,7 @@ static int on_close(sd_event_source *s, void *userdata)
 
 /*
  * The last reference may go inside a transfer callback, and libusb calls some of those with its
- * own locks held (a disconnect completes transfers under open_devs_lock), which libusb_close()
+ * own locks held (a disconnect completes transfers under open_devs_lock), which sym_libusb_close()
  * takes again: the close waits for the next loop iteration.
  */
 static void usb_device_unref(UsbDevice *u)
@@ -260,7 +265,7 @@ int usb_device_open(UsbContext *c, Device *d, const char *devnode, UsbDevice **r
                 free(u);
                 return r;
         }
-        r = libusb_wrap_sys_device(c->ctx, (intptr_t) u->fd, &u->handle);
+        r = sym_libusb_wrap_sys_device(c->ctx, (intptr_t) u->fd, &u->handle);
         if (r < 0) {
                 usb_device_close(u);
                 return usb_error_to_errno(r);
@@ -275,13 +280,13 @@ int usb_device_claim_interface(UsbDevice *u, int interface, bool detach_kernel_d
 
         if (interface < 0 || interface >= 32)
                 return -EINVAL;
-        if (detach_kernel_driver && libusb_kernel_driver_active(u->handle, interface) == 1) {
-                r = libusb_detach_kernel_driver(u->handle, interface);
+        if (detach_kernel_driver && sym_libusb_kernel_driver_active(u->handle, interface) == 1) {
+                r = sym_libusb_detach_kernel_driver(u->handle, interface);
                 if (r < 0)
                         return usb_error_to_errno(r);
                 u->detached |= 1u << interface;
         }
-        r = libusb_claim_interface(u->handle, interface);
+        r = sym_libusb_claim_interface(u->handle, interface);
         if (r < 0)
                 return usb_error_to_errno(r);
         u->claimed |= 1u << interface;
@@ -321,13 +326,13 @@ static void LIBUSB_CALL on_transfer_done(struct libusb_transfer *t)
         else if (r < 0 && r != -ECANCELED && u->device) {
                 char message[96];
                 snprintf(message, sizeof(message), "a control transfer failed: %s",
-                         libusb_error_name(t->status == LIBUSB_TRANSFER_STALL ? LIBUSB_ERROR_PIPE
-                                           : t->status == LIBUSB_TRANSFER_TIMED_OUT
-                                                   ? LIBUSB_ERROR_TIMEOUT
-                                                   : LIBUSB_ERROR_IO));
+                         sym_libusb_error_name(
+                                 t->status == LIBUSB_TRANSFER_STALL       ? LIBUSB_ERROR_PIPE
+                                 : t->status == LIBUSB_TRANSFER_TIMED_OUT ? LIBUSB_ERROR_TIMEOUT
+                                                                          : LIBUSB_ERROR_IO));
                 kneed_device_report_fault(u->device, r, message);
         }
-        libusb_free_transfer(t);
+        sym_libusb_free_transfer(t);
         if (u->context->n_pending == 0 && u->context->drained)
                 u->context->drained(u->context->drained_userdata);
         usb_device_unref(u);
@@ -342,10 +347,10 @@ int usb_device_control_out(UsbDevice *u, uint8_t request_type, uint8_t request, 
 
         if (request_type & LIBUSB_ENDPOINT_IN)
                 return -EINVAL;
-        t = libusb_alloc_transfer(0);
+        t = sym_libusb_alloc_transfer(0);
         buf = malloc(LIBUSB_CONTROL_SETUP_SIZE + size);
         if (!t || !buf) {
-                libusb_free_transfer(t);
+                sym_libusb_free_transfer(t);
                 free(buf);
                 return -ENOMEM;
         }
@@ -355,9 +360,9 @@ int usb_device_control_out(UsbDevice *u, uint8_t request_type, uint8_t request, 
         libusb_fill_control_transfer(t, u->handle, buf, on_transfer_done, u, timeout_ms);
         t->flags = LIBUSB_TRANSFER_FREE_BUFFER;
 
-        r = libusb_submit_transfer(t);
+        r = sym_libusb_submit_transfer(t);
         if (r < 0) {
-                libusb_free_transfer(t);
+                sym_libusb_free_transfer(t);
                 return usb_error_to_errno(r);
         }
         u->n_ref++;

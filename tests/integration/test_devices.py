@@ -538,6 +538,25 @@ class RezTest(EmulatedTestCase):
         self.assertTrue(all(s[:2] == REZ_SPEED and s[3:] == (0, 0) for s in setups), setups)
         return [s[2] for s in setups]
 
+    def test_libusb_is_loaded_only_for_a_usb_device(self):
+        def libusb_mapped(k):
+            with open(f"/proc/{k.process.pid}/maps") as f:
+                return "libusb-1.0.so" in f.read()
+
+        okmp = HidrawDevice(self.bed, 0, 0x1209, 0x0001, OKMP_DESCRIPTOR,
+                            features={1: OKMP_CAPABILITIES})
+        okmp.plug()
+        k = self.start()
+        self.assertEqual(self.device_names(), ["hidraw0"])
+        self.assertFalse(libusb_mapped(k), "libusb loaded with no USB device")
+        dev = self.rez()
+        dev.plug()
+        self.wait_added(dev)
+        self.assertTrue(libusb_mapped(k))
+        path = self.start_on(dev, "hw-plain")
+        _, fin = self.client.wait_signal("Finished", seconds=15, path=path)
+        self.assertEqual(fin[3], ("completed", "completed"))
+
     def test_coldplug_and_the_transfers_of_a_routine(self):
         dev = self.rez()
         dev.plug()
