@@ -50,15 +50,15 @@ const char *lockout_reason_to_string(LockoutReason r);
 
 /* One past (or still running) session, for history. All strings are owned by the ledger. */
 typedef struct LedgerSession {
-        uint64_t ref; /* seq of its start record */
-        char *routine;
-        char *device;
+        uint64_t ref;        /* seq of its start record */
+        const char *routine; /* the strings belong to the ledger */
+        const char *device;
         uint32_t uid;
         uint64_t start_usec; /* realtime */
         uint64_t end_usec;   /* 0 while still open */
         uint32_t duration_ms;
-        char *state;  /* NULL while open */
-        char *reason; /* NULL while open */
+        const char *state;  /* NULL while open */
+        const char *reason; /* NULL while open */
 } LedgerSession;
 
 typedef struct Ledger Ledger;
