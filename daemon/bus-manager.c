@@ -450,6 +450,15 @@ static void error_to_reason(const char *name, char *buf, size_t size)
         buf[n] = '\0';
 }
 
+/* A caller may leave the bus right after its call, before kneed has answered. */
+static int caller_gone(sd_bus_message *message, sd_bus_error *error)
+{
+        return sd_bus_error_setf(error, SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+                                 "The caller %s left the bus before its session started; nothing "
+                                 "was started",
+                                 strna(sd_bus_message_get_sender(message)));
+}
+
 static int start_routine(sd_bus_message *message, Manager *m, const char **ret_device,
                          sd_bus_error *error)
 {
@@ -510,17 +519,17 @@ static int start_routine(sd_bus_message *message, Manager *m, const char **ret_d
         r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
         if (r >= 0)
                 r = sd_bus_creds_get_euid(creds, &uid);
+        if (r == -ENXIO || r == -ESRCH)
+                return caller_gone(message, error);
         if (r < 0)
                 return r;
 
         /* Start. */
-        r = session_start(m, d, rt, uid, lowered, options.detach ? NULL : message, &s);
+        r = session_start(m, d, rt, uid, lowered, options.detach ? NULL : message, &s, error);
+        if (r == -ENXIO)
+                return caller_gone(message, error);
         if (r < 0)
-                return sd_bus_error_setf(error, KNEED_ERROR_LEDGER_UNAVAILABLE,
-                                         "Could not start: the session could not be recorded in "
-                                         "the ledger (%s), and kneed runs no session it cannot "
-                                         "count",
-                                         strerror(-r));
+                return r;
         bus_manager_emit_changed(m, "SessionsToday");
         return sd_bus_reply_method_return(message, "o", s->path);
 }
@@ -550,7 +559,10 @@ static int method_start_routine(sd_bus_message *message, void *userdata, sd_bus_
                 error_to_reason(error->name, reason, sizeof(reason));
                 log_event(LOG_NOTICE, 0, 0, device, reason, "StartRoutine from %s refused: %s",
                           strna(sd_bus_message_get_sender(message)), strna(error->message));
-        }
+        } else if (r < 0)
+                log_event(LOG_ERR, 0, 0, device, "internal-error",
+                          "StartRoutine from %s failed: %s",
+                          strna(sd_bus_message_get_sender(message)), strerror(-r));
         return r;
 }
 

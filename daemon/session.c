@@ -249,7 +249,7 @@ void session_refresh(Session *s)
 }
 
 int session_start(Manager *m, Device *d, Routine *r, uid_t owner, bool lowered,
-                  sd_bus_message *caller, Session **ret)
+                  sd_bus_message *caller, Session **ret, sd_bus_error *error)
 {
         Session *s;
         int k;
@@ -282,12 +282,21 @@ int session_start(Manager *m, Device *d, Routine *r, uid_t owner, bool lowered,
                 k = sd_event_source_set_enabled(s->timer, SD_EVENT_OFF);
         if (k >= 0 && caller) {
                 k = sd_bus_track_new(m->bus, &s->track, on_client_gone, s);
+                /* -ENXIO when the caller has gone already: nobody would be there to stop the
+                 * session, so it must not start. */
                 if (k >= 0)
                         k = sd_bus_track_add_sender(s->track, caller);
         }
-        if (k >= 0)
+        if (k >= 0) {
                 /* No ledger record, no session: the limits must survive a crash. */
                 k = limits_record_start(m, s);
+                if (k < 0)
+                        k = sd_bus_error_setf(error, KNEED_ERROR_LEDGER_UNAVAILABLE,
+                                              "Could not start: the session could not be "
+                                              "recorded in the ledger (%s), and kneed runs no "
+                                              "session it cannot count",
+                                              strerror(-k));
+        }
         if (k < 0) {
                 session_free(s);
                 return k;

@@ -71,10 +71,12 @@ bool session_state_is_finished(SessionState s);
  * Starts routine r on device d. caller, when not NULL, is the message whose sender the session
  * is tied to: when that client leaves the bus, the session stops. lowered: screening answers
  * lowered the caps. Checks nothing about the device's suitability or the limits: the caller
- * (StartRoutine) did. Records the session in the ledger first and fails if it can't.
+ * (StartRoutine) did. Records the session in the ledger first and fails if it can't. On failure
+ * nothing runs, and error says why when the ledger failed; -ENXIO means the caller left the bus
+ * before its session could be tied to it.
  */
 int session_start(Manager *m, Device *d, Routine *r, uid_t owner, bool lowered,
-                  sd_bus_message *caller, Session **ret);
+                  sd_bus_message *caller, Session **ret, sd_bus_error *error);
 
 /* Re-applies the session's output now: after a policy reload, or when a cap changed. */
 void session_refresh(Session *s);
