@@ -531,7 +531,14 @@ static int start_routine(sd_bus_message *message, Manager *m, const char **ret_d
         if (r < 0)
                 return r;
         bus_manager_emit_changed(m, "SessionsToday");
-        return sd_bus_reply_method_return(message, "o", s->path);
+        /* The session runs either way: a caller that can't get the answer has gone, and its
+         * session stops with it (unless it asked for a detached one). */
+        r = sd_bus_reply_method_return(message, "o", s->path);
+        if (r < 0)
+                log_warning_errno(r,
+                                  "Session %u started, but the reply to %s could not be sent: %m",
+                                  s->id, strna(sd_bus_message_get_sender(message)));
+        return 1;
 }
 
 static int method_start_routine(sd_bus_message *message, void *userdata, sd_bus_error *error)

@@ -147,7 +147,9 @@ int kneed_device_get_hidraw_fd(const KneedDevice *device);
 
 /*
  * The libusb handle, NULL on other transports. Its context runs in the daemon's loop: submit
- * asynchronous transfers only (libusb_submit_transfer()); their callbacks run on the loop.
+ * asynchronous transfers only (libusb_submit_transfer()); their callbacks run on the loop. The
+ * daemon loads libusb only when a USB device appears and exports none of it: a plugin that
+ * calls libusb links libusb-1.0 itself (it shares the daemon's copy).
  */
 struct libusb_device_handle *kneed_device_get_usb_handle(const KneedDevice *device);
 
