@@ -12,26 +12,31 @@
 
 #define LIBUSB_SONAME "libusb-1.0.so.0"
 
-extern typeof(libusb_alloc_transfer) *sym_libusb_alloc_transfer;
-extern typeof(libusb_attach_kernel_driver) *sym_libusb_attach_kernel_driver;
-extern typeof(libusb_claim_interface) *sym_libusb_claim_interface;
-extern typeof(libusb_close) *sym_libusb_close;
-extern typeof(libusb_detach_kernel_driver) *sym_libusb_detach_kernel_driver;
-extern typeof(libusb_error_name) *sym_libusb_error_name;
-extern typeof(libusb_exit) *sym_libusb_exit;
-extern typeof(libusb_free_pollfds) *sym_libusb_free_pollfds;
-extern typeof(libusb_free_transfer) *sym_libusb_free_transfer;
-extern typeof(libusb_get_next_timeout) *sym_libusb_get_next_timeout;
-extern typeof(libusb_get_pollfds) *sym_libusb_get_pollfds;
-extern typeof(libusb_handle_events_timeout_completed) *sym_libusb_handle_events_timeout_completed;
-extern typeof(libusb_init) *sym_libusb_init;
-extern typeof(libusb_kernel_driver_active) *sym_libusb_kernel_driver_active;
-extern typeof(libusb_pollfds_handle_timeouts) *sym_libusb_pollfds_handle_timeouts;
-extern typeof(libusb_release_interface) *sym_libusb_release_interface;
-extern typeof(libusb_set_option) *sym_libusb_set_option;
-extern typeof(libusb_set_pollfd_notifiers) *sym_libusb_set_pollfd_notifiers;
-extern typeof(libusb_submit_transfer) *sym_libusb_submit_transfer;
-extern typeof(libusb_wrap_sys_device) *sym_libusb_wrap_sys_device;
+/* Every libusb function the daemon calls, once: the pointers and the loader come from it. */
+#define LIBUSB_SYMBOLS(X)                         \
+        X(libusb_alloc_transfer)                  \
+        X(libusb_attach_kernel_driver)            \
+        X(libusb_claim_interface)                 \
+        X(libusb_close)                           \
+        X(libusb_detach_kernel_driver)            \
+        X(libusb_error_name)                      \
+        X(libusb_exit)                            \
+        X(libusb_free_pollfds)                    \
+        X(libusb_free_transfer)                   \
+        X(libusb_get_next_timeout)                \
+        X(libusb_get_pollfds)                     \
+        X(libusb_handle_events_timeout_completed) \
+        X(libusb_init)                            \
+        X(libusb_kernel_driver_active)            \
+        X(libusb_pollfds_handle_timeouts)         \
+        X(libusb_release_interface)               \
+        X(libusb_set_option)                      \
+        X(libusb_set_pollfd_notifiers)            \
+        X(libusb_submit_transfer)                 \
+        X(libusb_wrap_sys_device)
+
+#define LIBUSB_DECLARE_SYMBOL(name) extern typeof(name) *sym_##name;
+LIBUSB_SYMBOLS(LIBUSB_DECLARE_SYMBOL)
 
 /* Loads libusb and every symbol above, once; logs and returns -EOPNOTSUPP when it can't. */
 int libusb_dlopen(void);

@@ -8,6 +8,7 @@ is a command prefix for kneed, e.g. valgrind; timeouts then stretch by KNEED_TIM
 """
 
 import os
+import pty
 import re
 import shlex
 import shutil
@@ -426,6 +427,29 @@ class KneedTestCase(unittest.TestCase):
         if check and r.returncode != 0:
             raise AssertionError(f"kneectl {' '.join(args)} failed ({r.returncode}): {r.stderr}")
         return r
+
+    def kneectl_on_terminal(self, *args, respond=None, seconds=20):
+        """kneectl on the bus, on a pseudo terminal (so it believes a person is there) until it
+        exits; respond(output, fd), when given, is called with all output so far after each
+        read and may answer on fd. Returns (exit code, output)."""
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(KNEECTL, [KNEECTL, f"--address={self.bus.address}", *args])
+        output = b""
+        deadline = time.monotonic() + timeout(seconds)
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break  # EIO: kneectl has exited and closed the terminal
+            if not chunk:
+                break
+            output += chunk
+            if respond:
+                respond(output, fd)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+        return os.waitstatus_to_exitcode(status), output
 
     def busctl(self, *args, check=True):
         r = subprocess.run(

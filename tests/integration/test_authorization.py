@@ -4,7 +4,6 @@ polkitd_template.py) for starting routines and for administration, sessions cont
 by their owner, and stopping never refused."""
 
 import os
-import pty
 import subprocess
 import sys
 import threading
@@ -19,7 +18,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 from kneedtest import (  # noqa: E402
     BUS_NAME,
     DEVICE_IFACE,
-    KNEECTL,
     DEVICE_PREFIX,
     MANAGER_IFACE,
     MANAGER_PATH,
@@ -145,21 +143,8 @@ class AuthorizationTest(KneedTestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("Authentication is required to manage kneed", r.stderr)
         # On a terminal kneectl lets polkit ask, and the call goes through.
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execv(KNEECTL, [KNEECTL, f"--address={self.bus.address}", "clear-lockout"])
-        output = b""
-        while True:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0, output)
+        code, output = self.kneectl_on_terminal("clear-lockout")
+        self.assertEqual(code, 0, output)
         self.assertIn(b"Lockouts cleared.", output)
         self.assertEqual([q[2:] for q in self.queries()], [(MANAGE, 0), (MANAGE, 1)])
 

@@ -543,8 +543,7 @@ class RezTest(EmulatedTestCase):
             with open(f"/proc/{k.process.pid}/maps") as f:
                 return "libusb-1.0.so" in f.read()
 
-        okmp = HidrawDevice(self.bed, 0, 0x1209, 0x0001, OKMP_DESCRIPTOR,
-                            features={1: OKMP_CAPABILITIES})
+        okmp = self.okmp()
         okmp.plug()
         k = self.start()
         self.assertEqual(self.device_names(), ["hidraw0"])

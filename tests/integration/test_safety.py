@@ -3,7 +3,6 @@
 
 import json
 import os
-import pty
 import re
 import signal
 import subprocess
@@ -267,28 +266,18 @@ class ScreeningTest(KneedTestCase):
         self.assertIn("Started calf-release on virtual0", r.stdout)
 
         # On a terminal, kneectl asks.
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execv(KNEECTL, [KNEECTL, f"--address={self.bus.address}", "start",
-                               "calf-release", "--device", "virtual1"])
-        output = b""
         asked = 0
-        deadline = time.monotonic() + timeout(20)
-        while time.monotonic() < deadline:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
+
+        def answer(output, fd):
+            nonlocal asked
             while output.count(b"[y/n]") > asked:
                 # Yes to varicose veins, no to everything else.
                 os.write(fd, b"y\n" if b"varicose" in output.split(b"[y/n]")[asked] else b"n\n")
                 asked += 1
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-        self.assertEqual(os.waitstatus_to_exitcode(status), 0, output)
+
+        code, output = self.kneectl_on_terminal("start", "calf-release", "--device", "virtual1",
+                                                respond=answer)
+        self.assertEqual(code, 0, output)
         self.assertEqual(asked, 11)
         self.assertIn(b"Could you have a blood clot", output)
         self.assertIn(b"Started calf-release on virtual1", output)

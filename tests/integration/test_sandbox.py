@@ -24,6 +24,7 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from kneedtest import MANAGER_IFACE, MANAGER_PATH, SESSION_IFACE, main, wait_for  # noqa: E402
 from test_devices import EmulatedTestCase  # noqa: E402
+from test_install import unit_file  # noqa: E402
 
 UNIT = os.path.join(os.environ["KNEED_BUILD_DIR"], "systemd", "kneed.service")
 # The uid and gid of "kneed" here: nobody and nogroup.
@@ -31,8 +32,8 @@ UID = GID = 65534
 
 
 def unit_values(key):
-    with open(UNIT) as f:
-        return [line.split("=", 1)[1].strip() for line in f if line.startswith(key + "=")]
+    """Every value the unit's [Service] section gives key, in order."""
+    return unit_file(UNIT)["Service"].get(key, [])
 
 
 @functools.lru_cache(maxsize=None)
