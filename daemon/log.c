@@ -46,6 +46,8 @@ int log_level_from_string(const char *s)
 }
 
 static void log_write(int level, int error, char *const *fields, const char *format, va_list ap)
+        _printf_(4, 0);
+static void log_write(int level, int error, char *const *fields, const char *format, va_list ap)
 {
         char buf[2048];
 

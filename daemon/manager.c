@@ -555,7 +555,7 @@ static const char *bus_description(const Manager *m)
         }
 }
 
-static int connect_bus(Manager *m)
+static int open_bus(Manager *m, sd_bus **ret)
 {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;
@@ -580,6 +580,13 @@ static int connect_bus(Manager *m)
         }
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to %s: %m", bus_description(m));
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+static int attach_bus(Manager *m, sd_bus *bus)
+{
+        int r;
 
         r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
@@ -591,7 +598,7 @@ static int connect_bus(Manager *m)
         if (r < 0)
                 return log_error_errno(r, "Failed to watch for bus disconnection: %m");
 
-        m->bus = TAKE_PTR(bus);
+        m->bus = sd_bus_ref(bus);
         /* polkit on the system bus; on others the bus's own access control is the rule. */
         polkit_registry_init(&m->polkit, m->bus,
                              m->options->polkit == POLKIT_YES ||
@@ -615,18 +622,8 @@ static int request_name(Manager *m)
         return 0;
 }
 
-int manager_startup(Manager *m)
+void manager_load(Manager *m)
 {
-        int r;
-
-        r = bus_errors_register();
-        if (r < 0)
-                return log_error_errno(r, "Failed to register the D-Bus error map: %m");
-
-        r = setup_signals(m);
-        if (r < 0)
-                return r;
-
         /* The defaults are in force until a policy file says otherwise; a broken file at start
          * clears policy_valid, and every session is refused. */
         policy_init_defaults(&m->policy);
@@ -637,8 +634,17 @@ int manager_startup(Manager *m)
         (void) load_plugins(m);
         (void) load_device_db(m);
         load_routines(m);
+}
 
-        r = connect_bus(m);
+int manager_serve(Manager *m, sd_bus *bus)
+{
+        int r;
+
+        r = bus_errors_register();
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the D-Bus error map: %m");
+
+        r = attach_bus(m, bus);
         if (r < 0)
                 return r;
 
@@ -660,6 +666,27 @@ int manager_startup(Manager *m)
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+int manager_startup(Manager *m)
+{
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = setup_signals(m);
+        if (r < 0)
+                return r;
+
+        manager_load(m);
+
+        r = open_bus(m, &bus);
+        if (r < 0)
+                return r;
+
+        r = manager_serve(m, bus);
+        if (r < 0)
+                return r;
 
         /* The name comes last: once clients see it, everything above is ready. */
         r = request_name(m);

@@ -61,10 +61,19 @@ Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
 /*
- * Everything up to serving: plugins, device database, devices (each sent stop right after it
- * is bound), the bus, signals, and finally the bus name. Logs what failed.
+ * Everything up to serving: signals, manager_load(), the bus, manager_serve(), and finally the
+ * bus name. Logs what failed.
  */
 int manager_startup(Manager *m);
+/* The configuration: policy, ledger, plugins, device database and routines. Never fails for a
+ * bad file: what is wrong is logged and kept for the bus (PolicyError, refusals). */
+void manager_load(Manager *m);
+/*
+ * Serves the D-Bus objects on bus (taking a reference) and binds the devices, each sent stop
+ * right after it is bound. manager_startup() brings the bus; the bus fuzzer brings a
+ * peer-to-peer one.
+ */
+int manager_serve(Manager *m, sd_bus *bus);
 
 /* Adds a probed device, tells it to stop, and announces it on the bus. Takes ownership. */
 int manager_add_device(Manager *m, Device *d);
