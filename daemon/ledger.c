@@ -465,11 +465,29 @@ static void ledger_reset_state(Ledger *l)
  * Writes r (its type, usec and fields set by the caller) as the next record, in one write()
  * followed by fdatasync(), and only then applies it. Any failure breaks the ledger.
  */
+/*
+ * Writes all of buf. The rest of a short write (a full disk) is tried again, so that the error
+ * returned is the real one; what was written of a record that fails is a torn record, which
+ * the next ledger_open() drops.
+ */
+static int write_all(int fd, const char *buf, size_t len)
+{
+        while (len > 0) {
+                ssize_t n = write(fd, buf, len);
+                if (n < 0)
+                        return negative_errno();
+                if (n == 0)
+                        return -EIO;
+                buf += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
 static int ledger_append(Ledger *l, Record *r)
 {
         char line[LEDGER_LINE_MAX + 1];
         size_t len;
-        ssize_t n;
         int k;
 
         if (l->broken < 0)
@@ -480,12 +498,8 @@ static int ledger_append(Ledger *l, Record *r)
         if (k < 0)
                 return k; /* nothing was written: the ledger is still fine */
 
-        n = write(l->fd, line, len);
-        if (n < 0)
-                k = negative_errno();
-        else if ((size_t) n != len)
-                k = -EIO; /* a torn record, which the next ledger_open() drops */
-        else if (fdatasync(l->fd) < 0)
+        k = write_all(l->fd, line, len);
+        if (k >= 0 && fdatasync(l->fd) < 0)
                 k = negative_errno();
         if (k < 0) {
                 l->broken = k;
@@ -925,6 +939,11 @@ bool ledger_get_lockout(const Ledger *l, uint64_t now, const char *scope, Lockou
         if (ret_until)
                 *ret_until = l->lockouts[best].until;
         return true;
+}
+
+int ledger_get_write_error(const Ledger *l)
+{
+        return l->broken;
 }
 
 bool ledger_get_fail_closed(const Ledger *l, uint64_t now, uint64_t *ret_until,

@@ -152,6 +152,8 @@ bool ledger_get_lockout(const Ledger *l, uint64_t now, const char *scope, Lockou
  */
 bool ledger_get_fail_closed(const Ledger *l, uint64_t now, uint64_t *ret_until,
                             const char **ret_why);
+/* What the append that broke the ledger failed with (a negative errno), or 0. */
+int ledger_get_write_error(const Ledger *l);
 
 /*
  * The newest sessions, at most max of them, newest first. Returns how many and points ret at

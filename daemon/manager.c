@@ -671,7 +671,9 @@ int manager_serve(Manager *m, sd_bus *bus)
 
 int manager_startup(Manager *m)
 {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        /* Only a reference: manager_serve() takes its own, and closing it would end the
+         * connection under the manager. */
+        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int r;
 
         r = setup_signals(m);

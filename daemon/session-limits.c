@@ -106,11 +106,13 @@ int limits_check_start(Manager *m, const Device *d, sd_bus_error *error)
 
         if (ledger_get_fail_closed(m->ledger, now, &until, &why)) {
                 if (until == UINT64_MAX)
-                        return sd_bus_error_setf(error, KNEED_ERROR_LEDGER_UNAVAILABLE,
-                                                 "The session ledger could not be written (%s); "
-                                                 "kneed refuses sessions it cannot count until "
-                                                 "it is restarted with a writable state directory",
-                                                 why);
+                        return sd_bus_error_setf(
+                                error, KNEED_ERROR_LEDGER_UNAVAILABLE,
+                                "The session ledger in %s could not be written (%s: %s); kneed "
+                                "refuses sessions it cannot count until it is restarted with a "
+                                "writable state directory",
+                                m->options->state_dir, why,
+                                strerror(-ledger_get_write_error(m->ledger)));
                 format_when(when, sizeof(when), until);
                 return sd_bus_error_setf(error, KNEED_ERROR_LOCKED_OUT,
                                          "Sessions are locked until %s: the session ledger was "

@@ -689,6 +689,7 @@ static void check_broken(Ledger *l, uint64_t now, int error)
         ASSERT_TRUE(ledger_get_fail_closed(l, now, &until, &why));
         ASSERT_EQ(until, UINT64_MAX);
         ASSERT_STREQ(why, "ledger-write-failed");
+        ASSERT_EQ(ledger_get_write_error(l), error);
         /* Every later append fails with the first error, and clear cannot undo it. */
         ASSERT_EQ(ledger_session_started(l, now, "a", "b", 0, NULL), error);
         ASSERT_EQ(ledger_add_lockout(l, now, LOCKOUT_PAIN, NULL, now + HOUR), error);
@@ -752,7 +753,8 @@ static void test_ledger_broken_append(void)
         ASSERT_EQ(close(pipe_fds[0]), 0);
         l = ledger_free(l);
 
-        /* A short write (the file size limit lets a few bytes through) leaves a torn record. */
+        /* A short write (the file size limit lets a few bytes through) leaves a torn record,
+         * and the error is why the rest could not follow (as ENOSPC on a full disk). */
         l = open_ledger(dir, t + 4);
         good = mfree(good);
         good = read_file(path);
@@ -761,12 +763,13 @@ static void test_ledger_broken_append(void)
         rl = saved;
         rl.rlim_cur = (rlim_t) file_size(path) + 10;
         ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &rl), 0);
-        ASSERT_ERROR(ledger_session_started(l, t + 5, "quad-warmup", "KneeWrap_01", 0, NULL), EIO);
+        ASSERT_ERROR(ledger_session_started(l, t + 5, "quad-warmup", "KneeWrap_01", 0, NULL),
+                     EFBIG);
         ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &saved), 0);
         ASSERT_TRUE(signal(SIGXFSZ, SIG_DFL) != SIG_ERR);
         ASSERT_EQ(file_size(path), strlen(good) + 10);
         ASSERT_EQ(ledger_sessions_today(l, t + 5), 1);
-        check_broken(l, t + 5, -EIO);
+        check_broken(l, t + 5, -EFBIG);
         l = ledger_free(l);
 
         ASSERT_OK(ledger_open(dir, t + 6, &l, &message));
