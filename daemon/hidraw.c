@@ -10,6 +10,7 @@
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "time-util.h"
 
 int hidraw_open(const char *devnode)
 {
@@ -105,9 +106,24 @@ static void flush_queue(Device *d, Hidraw *h)
                 kneed_device_report_fault(d, r, "a queued output report could not be written");
 }
 
+/* Counts one input report; true when it is one too many for this second. */
+static bool input_flooding(Hidraw *h)
+{
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (now - h->input_window_usec >= USEC_PER_SEC) {
+                h->input_window_usec = now;
+                h->input_count = 0;
+        }
+        return ++h->input_count > HIDRAW_INPUT_MAX_PER_SEC;
+}
+
 static void read_input(Device *d, Hidraw *h)
 {
-        uint8_t report[HIDRAW_REPORT_MAX];
+        /* Zeroed once per wakeup: whatever a transport does, a plugin never sees stack
+         * garbage. (Under valgrind, umockdev's emulated read() in a flood of reports returned
+         * lengths for bytes valgrind never saw written.) */
+        uint8_t report[HIDRAW_REPORT_MAX] = {};
         ssize_t n;
 
         /* Drain what is there; a bounded number of reads keeps one chatty device from
@@ -128,6 +144,18 @@ static void read_input(Device *d, Hidraw *h)
                 }
                 if (n == 0 || !d->input_func)
                         return;
+                if (input_flooding(h)) {
+                        char message[96];
+
+                        h->watch_input = false;
+                        (void) update_io(d, h);
+                        snprintf(message, sizeof(message),
+                                 "the device floods kneed with input reports (more than %u in "
+                                 "one second)",
+                                 HIDRAW_INPUT_MAX_PER_SEC);
+                        kneed_device_report_fault(d, -ENOBUFS, message);
+                        return;
+                }
                 device_hook_begin(d);
                 d->input_func(d, report, (size_t) n, d->input_userdata);
                 if (device_hook_end(d) < 0)

@@ -5,7 +5,8 @@
  * The hidraw transport: one non-blocking fd per device, watched by the daemon's loop through one
  * io source (sd-event takes one per fd): EPOLLIN while the plugin watches input, EPOLLOUT while
  * output reports wait. Reports that meet EAGAIN wait in a short queue; one that can't go out
- * within HIDRAW_WRITE_DEADLINE_USEC faults the device. A node that hangs up or says ENODEV
+ * within HIDRAW_WRITE_DEADLINE_USEC faults the device, as does input beyond
+ * HIDRAW_INPUT_MAX_PER_SEC. A node that hangs up or says ENODEV
  * means the device was unplugged: device_vanished(), not a fault.
  */
 
@@ -17,6 +18,13 @@
 #define HIDRAW_REPORT_MAX 4096
 #define HIDRAW_QUEUE_MAX 4
 #define HIDRAW_WRITE_DEADLINE_USEC (500 * UINT64_C(1000))
+/*
+ * More input reports than this in one second and the device is faulted: a full-speed USB
+ * interrupt endpoint delivers at most one report per 1 ms frame (USB 2.0, 5.7.4), and a
+ * massage device reports when something changes (okmp: at least once a second). Beyond it a
+ * device only burns the CPU kneed needs for every other device.
+ */
+#define HIDRAW_INPUT_MAX_PER_SEC 1000u
 
 typedef struct KneedDevice Device;
 
@@ -34,6 +42,8 @@ typedef struct Hidraw {
         sd_event_source *io_source;
         sd_event_source *deadline_source;
         bool watch_input;
+        uint64_t input_window_usec; /* when the current one-second count began */
+        unsigned input_count;
 } Hidraw;
 
 /* Opens devnode read-write and non-blocking. Returns the fd or a negative errno. */

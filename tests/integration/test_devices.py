@@ -154,6 +154,13 @@ def okmp_status(temperature_dc=250, contact=1, faults=0, levels=(0,) * 8, heat=0
     return struct.pack("<BhBB8BB", 4, temperature_dc, contact, faults, *levels, heat)
 
 
+def cpu_ticks(pid):
+    """User and system time of a process so far, in clock ticks (proc(5): fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 class OkmpFirmware:
     """What an okmp microcontroller does with the reports (plugins/okmp/README.md): runs what
     report 2 says and stops by itself when neither report 2 nor 3 arrives within the dead-man
@@ -475,6 +482,46 @@ class OkmpTest(EmulatedTestCase):
         self.assertEqual(self.client.get(quiet_session, SESSION_IFACE, "State"), "running")
         ka = len(quiet.reports(3))
         wait_for(lambda: len(quiet.reports(3)) > ka + 2, what="keepalives to go on")
+
+    def test_a_device_that_floods_input_is_faulted(self):
+        flooding, quiet = self.okmp(0), self.okmp(1)
+        flooding.plug()
+        quiet.plug()
+        k = self.start()
+        flood_session = self.start_on(flooding, "hw-long")
+        quiet_session = self.start_on(quiet, "hw-long")
+        wait_for(lambda: len(flooding.reports(2)) >= 2, what="the first command")
+        # Each report is a good one (what kneed asked for); there are just far too many.
+        status = okmp_status(levels=(0, 0, 2, 0, 0, 0, 0, 0))
+        stop = threading.Event()
+
+        def flood():
+            # As fast as kneed reads, with a few hundred always waiting (not more: each one
+            # is a byte in the emulator's wake-up pipe, which must not fill).
+            while not stop.is_set():
+                while len(flooding.inq) < 256:
+                    flooding.push_input(status)
+                time.sleep(0.0005)
+
+        flooder = threading.Thread(target=flood)
+        flooder.start()
+        try:
+            _, fin = self.client.wait_signal("Finished", seconds=20, path=flood_session)
+        finally:
+            stop.set()
+            flooder.join()
+        self.assertEqual(fin[3], ("aborted", "device-fault"))
+        self.assertEqual(self.state(flooding), "faulted")
+        self.assertRegex(k.log(), r"floods kneed with input reports \(more than \d+ in one second\)")
+        self.assertEqual(outputs(flooding.reports(2)[-1]), OKMP_STOP)
+        # The other device never noticed...
+        self.assertEqual(self.client.get(quiet_session, SESSION_IFACE, "State"), "running")
+        ka = len(quiet.reports(3))
+        wait_for(lambda: len(quiet.reports(3)) > ka + 2, what="keepalives to go on")
+        # ...and kneed, no longer reading the flooding device, is idle again: no busy loop.
+        before = cpu_ticks(k.process.pid)
+        time.sleep(1.0)
+        self.assertLess(cpu_ticks(k.process.pid) - before, 10)  # under a tenth of a core
 
     def test_write_errors(self):
         devs = [self.okmp(i) for i in range(4)]
