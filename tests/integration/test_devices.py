@@ -793,6 +793,27 @@ class HapticsTest(EmulatedTestCase):
         self.assertEqual(self.device_names(), [])
         self.assertEqual(pad.writes, [])
 
+    def test_descriptors_that_lie_about_sizes_are_declined(self):
+        # The Waveform List comes back 3 bytes long where the descriptor says 9.
+        short = self.gamepad(0, features={1: HAPTIC_GAMEPAD_WAVEFORMS[:3]})
+        # The same game pad, but its output report claims 65,535 Manual Trigger fields: a
+        # report far beyond any HID report (HID_MAX_REPORT_SIZE).
+        lying = HAPTIC_GAMEPAD_DESCRIPTOR.hex().replace("09239501910209", "092396ffff910209")
+        self.assertNotEqual(lying, HAPTIC_GAMEPAD_DESCRIPTOR.hex())
+        huge = HidrawDevice(self.bed, 1, 0x045E, 0x0B14, bytes.fromhex(lying),
+                            product="Huge report", features={1: HAPTIC_GAMEPAD_WAVEFORMS})
+        good = HidrawDevice(self.bed, 2, 0x1209, 0x0001, OKMP_DESCRIPTOR, product="Knee wrap",
+                            features={1: OKMP_CAPABILITIES})
+        self.firmware.append(OkmpFirmware(good))
+        for d in (short, huge, good):
+            d.plug()
+        self.start()
+        self.assertEqual(self.device_names(), ["hidraw2"])
+        self.assertEqual(short.writes + huge.writes, [])
+        # Still serving the device that tells the truth.
+        path = self.start_on(good, "hw-long")
+        self.assertEqual(self.client.get(path, SESSION_IFACE, "State"), "running")
+
 
 class DiscoveryTest(EmulatedTestCase):
     def test_a_node_kneed_may_not_open_is_reported_once(self):
