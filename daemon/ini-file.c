@@ -93,8 +93,10 @@ static char *reader(char *str, int num, void *stream)
         p->offset += len + (nl ? 1 : 0);
         p->line++;
 
-        /* Leading blanks would make inih treat the line as a continuation of the last value. */
-        while (len > 0 && (*start == ' ' || *start == '\t')) {
+        /* Leading blanks would make inih treat the line as a continuation of the last value.
+         * All that inih skips (isspace()) goes, so that a header or key behind a carriage
+         * return is seen here as inih will see it. */
+        while (len > 0 && *start != '\0' && strchr(" \t\v\f\r", *start)) {
                 start++;
                 len--;
         }

@@ -69,6 +69,10 @@ static void test_ini_parse_buffer_errors(void)
 
         check_error("[A]\nx=1\nx=2\n", "test.ini:3: duplicate key 'x' in [A]");
         check_error("[A]\nx=1\n[A]\ny=2\n", "test.ini:3: duplicate section [A]");
+        /* inih skips every kind of leading white space, so the checks must see through it too
+         * (found by fuzz-routine: a header behind carriage returns escaped both). */
+        check_error("\r\r[A]\nx=1\n[A]\nx=2\n", "test.ini:3: duplicate section [A]");
+        check_error("[A]\nx=1\n\v\f\rx=2\n", "test.ini:3: duplicate key 'x' in [A]");
         check_error("x=1\n", "test.ini:1: key 'x' outside of any section");
         check_error("[A]\nthis is not a key\n",
                     "test.ini:2: syntax error (expected [Section] or Key=Value)");
