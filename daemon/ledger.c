@@ -462,10 +462,6 @@ static void ledger_reset_state(Ledger *l)
 }
 
 /*
- * Writes r (its type, usec and fields set by the caller) as the next record, in one write()
- * followed by fdatasync(), and only then applies it. Any failure breaks the ledger.
- */
-/*
  * Writes all of buf. The rest of a short write (a full disk) is tried again, so that the error
  * returned is the real one; what was written of a record that fails is a torn record, which
  * the next ledger_open() drops.
@@ -484,6 +480,10 @@ static int write_all(int fd, const char *buf, size_t len)
         return 0;
 }
 
+/*
+ * Writes r (its type, usec and fields set by the caller) as the next record, whole, followed
+ * by fdatasync(), and only then applies it. Any failure breaks the ledger.
+ */
 static int ledger_append(Ledger *l, Record *r)
 {
         char line[LEDGER_LINE_MAX + 1];
