@@ -256,6 +256,12 @@ int hidraw_set_feature(Device *d, Hidraw *h, const uint8_t *report, size_t size)
 
 int hidraw_watch_input(Device *d, Hidraw *h, bool watch)
 {
+        /* A new start: input counted before (a flood that faulted the device, say) is not held
+         * against what comes now. */
+        if (watch && !h->watch_input) {
+                h->input_window_usec = 0;
+                h->input_count = 0;
+        }
         h->watch_input = watch;
         return update_io(d, h);
 }

@@ -15,6 +15,7 @@
  * input finds devices free. The seeds (make-seeds) are calls GLib marshalled.
  */
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -93,12 +94,14 @@ static void die(const char *what, int r)
 /* The client's half of the SASL handshake (D-Bus specification, "Authentication Protocol"). */
 static void authenticate(void)
 {
-        char hello[64], answer[256];
+        char hello[64], answer[256], uid[16];
         size_t got = 0;
         int n;
 
+        /* Our own uid, which the server checks against the socket's peer, hex-encoded. */
+        snprintf(uid, sizeof(uid), "%u", (unsigned) getuid());
         n = snprintf(hello, sizeof(hello), "%cAUTH EXTERNAL ", 0);
-        for (const char *p = "0"; *p; p++) /* uid 0, hex-encoded as the specification asks */
+        for (const char *p = uid; *p; p++)
                 n += snprintf(hello + n, sizeof(hello) - (size_t) n, "%02x", (unsigned) *p);
         n += snprintf(hello + n, sizeof(hello) - (size_t) n, "\r\n");
         if (write(client_fd, hello, (size_t) n) != n)
@@ -112,10 +115,12 @@ static void authenticate(void)
                 k = read(client_fd, answer + got, sizeof(answer) - got - 1);
                 if (k > 0)
                         got += (size_t) k;
-                else if (k < 0 && errno != EAGAIN)
+                else if (k == 0)
+                        die("the server hung up during the handshake", ECONNRESET);
+                else if (errno != EAGAIN)
                         die("reading OK", errno);
         }
-        if (strncmp(answer, "OK ", 3) != 0)
+        if (got < 3 || strncmp(answer, "OK ", 3) != 0)
                 die("handshake refused", EPERM);
         if (write(client_fd, "BEGIN\r\n", 7) != 7)
                 die("writing BEGIN", errno);
@@ -249,8 +254,10 @@ static void align(Buffer *b, size_t to)
 
 static void put_u32(Buffer *b, uint32_t v)
 {
+        uint32_t le = htole32(v); /* the header says 'l' */
+
         align(b, 4);
-        put(b, &v, 4);
+        put(b, &le, 4);
 }
 
 /* One header field: (byte code, variant) with a string-like value of type 's', 'o' or 'g'. */
@@ -311,7 +318,7 @@ static void send_call(unsigned method, uint8_t flags, const char *signature, siz
          * integration tests cover the others. */
         if (sig_len > 0)
                 put_field(&b, 8, 'g', signature, sig_len);
-        fields_size = (uint32_t) (b.size - fields_start);
+        fields_size = htole32((uint32_t) (b.size - fields_start));
         memcpy(b.data + 12, &fields_size, 4);
         align(&b, 8);
 
