@@ -153,27 +153,26 @@ static void cleanup(void)
 
 static int setup(void)
 {
-        /* /dev/shm where there is one: the ledger fdatasync()s each session's end. */
-        static char state_template[] = "/dev/shm/kneed-fuzz-XXXXXX";
-        char policy_path[PATH_MAX], state_arg[PATH_MAX + 16], config_arg[PATH_MAX + 16],
-                routine_arg[PATH_MAX + 32];
+        char state_dir[64], policy_path[PATH_MAX], state_arg[PATH_MAX + 16],
+                config_arg[PATH_MAX + 16], routine_arg[PATH_MAX + 32];
         int fds[2], r;
         sd_id128_t id;
         FILE *f;
 
-        if (access("/dev/shm", W_OK) < 0)
-                memcpy(state_template, "/tmp/kneed-fuzz-XXXXXX", sizeof("/tmp/kneed-fuzz-XXXXXX"));
-        if (!mkdtemp(state_template))
+        /* /dev/shm where there is one: the ledger fdatasync()s each session's end. */
+        snprintf(state_dir, sizeof(state_dir), "%s/kneed-fuzz-XXXXXX",
+                 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+        if (!mkdtemp(state_dir))
                 die("mkdtemp", errno);
-        snprintf(policy_path, sizeof(policy_path), "%s/policy.conf", state_template);
+        snprintf(policy_path, sizeof(policy_path), "%s/policy.conf", state_dir);
         f = fopen(policy_path, "we");
         if (!f || fputs(POLICY, f) < 0 || fclose(f) != 0)
                 die("writing the policy", errno);
 
         /* The daemon's own command line, so that everything not named has kneed's defaults. */
-        snprintf(state_arg, sizeof(state_arg), "--state-dir=%s", state_template);
+        snprintf(state_arg, sizeof(state_arg), "--state-dir=%s", state_dir);
         snprintf(config_arg, sizeof(config_arg), "--config=%s", policy_path);
-        snprintf(routine_arg, sizeof(routine_arg), "--routine-dir=%s/routines.d", state_template);
+        snprintf(routine_arg, sizeof(routine_arg), "--routine-dir=%s/routines.d", state_dir);
         char *argv[] = {
                 (char *) "kneed",
                 (char *) "--data-dir=" KNEED_FUZZ_DATA_DIR,

@@ -77,6 +77,19 @@ def timeout(seconds):
     return seconds * TIMEOUT_FACTOR
 
 
+def rss_kib(pid):
+    """A process's resident set, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def cpu_ticks(pid):
+    """User and system time of a process so far, in clock ticks (proc(5): fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def wait_for(predicate, seconds=5.0, interval=0.01, what="condition"):
     """Polls predicate until it returns a true value, which is returned."""
     deadline = time.monotonic() + timeout(seconds)

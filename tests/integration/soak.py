@@ -29,6 +29,7 @@ from kneedtest import (  # noqa: E402
     expected_level,
     main,
     make_policy,
+    rss_kib,
     wait_for,
 )
 
@@ -56,14 +57,6 @@ EXPECTED_ERRORS = {
     "org.freedesktop.DBus.Error.UnknownObject",
 }
 RSS_GROWTH_MAX_KIB = 512
-
-
-def proc_rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def proc_fds(pid):
@@ -167,7 +160,7 @@ class Soak(devices.EmulatedTestCase):
                  10, what=f"all {total} devices")
         self.client.call(MANAGER_PATH, MANAGER_IFACE, "StopAll")
         time.sleep(1.0)
-        return proc_rss_kib(k.process.pid), proc_fds(k.process.pid)
+        return rss_kib(k.process.pid), proc_fds(k.process.pid)
 
     # Actions. Each picks its target at random; kneed may refuse, but only as it should.
 

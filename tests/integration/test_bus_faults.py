@@ -23,6 +23,7 @@ from kneedtest import (  # noqa: E402
     GLib,
     KneedTestCase,
     main,
+    rss_kib,
     timeout,
     wait_for,
 )
@@ -32,11 +33,6 @@ def connect(address):
     return Gio.DBusConnection.new_for_address_sync(
         address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
         | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
 
 
 class BusFaultTest(KneedTestCase):

@@ -28,6 +28,7 @@ from kneedtest import (  # noqa: E402
     SOURCE_DIR,
     WRAPPER,
     KneedTestCase,
+    cpu_ticks,
     main,
     wait_for,
 )
@@ -152,13 +153,6 @@ def outputs(report):
 
 def okmp_status(temperature_dc=250, contact=1, faults=0, levels=(0,) * 8, heat=0):
     return struct.pack("<BhBB8BB", 4, temperature_dc, contact, faults, *levels, heat)
-
-
-def cpu_ticks(pid):
-    """User and system time of a process so far, in clock ticks (proc(5): fields 14 and 15)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
 
 
 class OkmpFirmware:
