@@ -592,22 +592,26 @@ static int method_clear_lockout(sd_bus_message *message, void *userdata, sd_bus_
 static int method_get_history(sd_bus_message *message, void *userdata, sd_bus_error *error)
 {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const LedgerSession *history = NULL;
+        _cleanup_free_ LedgerSession *history = NULL;
         Manager *m = userdata;
         uint32_t max;
-        size_t n = 0;
-        int r;
+        int r, n = 0;
 
         r = sd_bus_message_read(message, "u", &max);
         if (r < 0)
                 return r;
-        if (m->ledger)
-                n = ledger_get_history(m->ledger, max == 0 ? 1000 : max, &history);
+        if (m->ledger) {
+                n = ledger_read_history(m->ledger, max == 0 ? LEDGER_HISTORY_MAX : max, &history);
+                if (n < 0)
+                        return sd_bus_error_setf(error, KNEED_ERROR_LEDGER_UNAVAILABLE,
+                                                 "Reading the history from %s failed: %s",
+                                                 ledger_get_path(m->ledger), strerror(-n));
+        }
 
         r = sd_bus_message_new_method_return(message, &reply);
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(sstuss)");
-        for (size_t i = 0; r >= 0 && i < n; i++) {
+        for (int i = 0; r >= 0 && i < n; i++) {
                 const LedgerSession *h = &history[i];
                 r = sd_bus_message_append(reply, "(sstuss)", h->routine, h->device, h->start_usec,
                                           h->duration_ms, h->state ? h->state : "running",

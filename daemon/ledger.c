@@ -86,12 +86,24 @@ struct Ledger {
         uint64_t seq; /* of the last record in the file, 0 if none */
         int broken;   /* the first failed append, 0 while appends work */
 
-        LedgerSession *sessions; /* newest first, LEDGER_HISTORY_MAX allocated */
-        size_t n_sessions;
         /*
-         * Every routine id, device id, end state and stop reason the history names, once: a
-         * thousand sessions name a handful of each, so the history costs a fixed few dozen bytes
-         * per session instead of four allocations (bench/suite: RSS after 1,000 sessions).
+         * The newest session starts, in a ring (first is the oldest): enough to count a day at
+         * the most sessions a day any policy allows, and to tell an ended session from an
+         * unknown one. The history itself is read back from the file when asked for
+         * (ledger_read_history()), so that memory does not grow with every session.
+         */
+        struct {
+                uint64_t ref;
+                uint64_t usec;
+        } starts[LEDGER_DAY_STARTS_MAX];
+        size_t n_starts, first_start;
+        /* Sessions started and not ended yet, oldest first: what a restart must end. */
+        uint64_t *open;
+        size_t n_open;
+        /*
+         * Every routine id, device id, end state and stop reason the file names, once: a
+         * thousand sessions name a handful of each, so history read back costs no allocation
+         * per string.
          */
         char **strings;
         size_t n_strings;
@@ -370,50 +382,68 @@ static int record_parse(Ledger *l, const char *line, size_t len, Record *ret,
         return 0;
 }
 
-static LedgerSession *ledger_find_session(const Ledger *l, uint64_t ref)
+static bool ledger_is_open(const Ledger *l, uint64_t ref, size_t *ret_index)
 {
-        /* Newest first: the session being ended is almost always the first or second. */
-        for (size_t i = 0; i < l->n_sessions; i++)
-                if (l->sessions[i].ref == ref)
-                        return &l->sessions[i];
-        return NULL;
+        /* Oldest first; a handful at most, one per running session. */
+        for (size_t i = 0; i < l->n_open; i++)
+                if (l->open[i] == ref) {
+                        if (ret_index)
+                                *ret_index = i;
+                        return true;
+                }
+        return false;
+}
+
+static bool ledger_knows_start(const Ledger *l, uint64_t ref)
+{
+        for (size_t i = 0; i < l->n_starts; i++)
+                if (l->starts[(l->first_start + i) % LEDGER_DAY_STARTS_MAX].ref == ref)
+                        return true;
+        return false;
+}
+
+/* Room for one more open session, so that applying a start cannot fail. */
+static int ledger_reserve_open(Ledger *l)
+{
+        uint64_t *open;
+
+        open = reallocarray(l->open, l->n_open + 1, sizeof(uint64_t));
+        if (!open)
+                return -ENOMEM;
+        l->open = open;
+        return 0;
 }
 
 /* Applies a record that is in the file to the in-memory state. Cannot fail; takes r's strings. */
 static void ledger_apply(Ledger *l, Record *r)
 {
-        LedgerSession *s;
+        size_t i;
 
         l->seq = r->seq;
 
         switch (r->type) {
-        case RECORD_START:
-                if (l->n_sessions == LEDGER_HISTORY_MAX)
-                        l->n_sessions--;
-                memmove(l->sessions + 1, l->sessions, l->n_sessions * sizeof(LedgerSession));
-                l->sessions[0] = (LedgerSession){
-                        .ref = r->seq,
-                        .routine = r->routine,
-                        .device = r->device,
-                        .uid = r->uid,
-                        .start_usec = r->usec,
-                };
-                l->n_sessions++;
+        case RECORD_START: {
+                size_t k = (l->first_start + l->n_starts) % LEDGER_DAY_STARTS_MAX;
+
+                if (l->n_starts == LEDGER_DAY_STARTS_MAX)
+                        l->first_start = (l->first_start + 1) % LEDGER_DAY_STARTS_MAX;
+                else
+                        l->n_starts++;
+                l->starts[k].ref = r->seq;
+                l->starts[k].usec = r->usec;
+                l->open[l->n_open++] = r->seq; /* room reserved by the caller */
                 break;
+        }
         case RECORD_END:
-                /* A session beyond the history window, or one ended twice, only moves last_end. */
-                s = ledger_find_session(l, r->start);
-                if (s && !s->state) {
-                        s->end_usec = r->usec;
-                        s->duration_ms = r->duration_ms;
-                        s->state = r->state;
-                        s->reason = r->reason;
+                /* A session ended twice, or one never started, only moves last_end. */
+                if (ledger_is_open(l, r->start, &i)) {
+                        memmove(l->open + i, l->open + i + 1,
+                                (l->n_open - i - 1) * sizeof(uint64_t));
+                        l->n_open--;
                 }
                 l->last_end = MAX(l->last_end, r->usec);
                 break;
         case RECORD_LOCKOUT: {
-                size_t i;
-
                 for (i = 0; i < l->n_lockouts; i++)
                         if (streq(l->lockouts[i].scope, r->scope))
                                 break;
@@ -453,7 +483,8 @@ static void ledger_apply(Ledger *l, Record *r)
 
 static void ledger_reset_state(Ledger *l)
 {
-        l->n_sessions = 0;
+        l->n_starts = l->first_start = 0;
+        l->n_open = 0;
         l->seq = 0;
         l->last_end = 0;
         l->n_lockouts = 0;
@@ -495,6 +526,8 @@ static int ledger_append(Ledger *l, Record *r)
 
         r->seq = l->seq + 1;
         k = record_format(r, line, sizeof(line), &len);
+        if (k >= 0 && r->type == RECORD_START)
+                k = ledger_reserve_open(l);
         if (k < 0)
                 return k; /* nothing was written: the ledger is still fine */
 
@@ -740,6 +773,8 @@ static int ledger_load(Ledger *l, uint64_t now, char **message)
                 }
                 if (r < 0)
                         return ledger_set_aside(l, now, line, problem, message);
+                if (rec.type == RECORD_START && ledger_reserve_open(l) < 0)
+                        return set_message(message, -ENOMEM, "out of memory");
 
                 ledger_apply(l, &rec);
                 offset = next;
@@ -750,14 +785,12 @@ static int ledger_load(Ledger *l, uint64_t now, char **message)
 /* Sessions the last daemon never ended: it died. Count the rest period from now. */
 static int ledger_end_interrupted_sessions(Ledger *l, uint64_t now)
 {
-        /* Oldest first, so the records are in the order the sessions started. */
-        for (size_t i = l->n_sessions; i > 0; i--) {
-                Record rec = {.type = RECORD_END, .usec = now};
+        /* Oldest first, so the records are in the order the sessions started. Each append
+         * takes its session off the open list. */
+        while (l->n_open > 0) {
+                Record rec = {.type = RECORD_END, .usec = now, .start = l->open[0]};
                 int r;
 
-                if (l->sessions[i - 1].state)
-                        continue;
-                rec.start = l->sessions[i - 1].ref;
                 rec.state = ledger_intern(l, "aborted");
                 rec.reason = ledger_intern(l, "daemon-restart");
                 if (!rec.state || !rec.reason)
@@ -786,8 +819,7 @@ int ledger_open(const char *dir, uint64_t now, Ledger **ret, char **error_messag
                 return -ENOMEM;
         l->fd = -1;
         l->dir = strdup(dir);
-        l->sessions = calloc(LEDGER_HISTORY_MAX, sizeof(LedgerSession));
-        if (!l->dir || !l->sessions || asprintf(&l->path, "%s/" LEDGER_FILE, dir) < 0) {
+        if (!l->dir || asprintf(&l->path, "%s/" LEDGER_FILE, dir) < 0) {
                 l->path = NULL;
                 return -ENOMEM;
         }
@@ -821,7 +853,7 @@ Ledger *ledger_free(Ledger *l)
         if (!l)
                 return NULL;
         safe_close(l->fd);
-        free(l->sessions);
+        free(l->open);
         for (size_t i = 0; i < l->n_strings; i++)
                 free(l->strings[i]);
         free(l->strings);
@@ -862,15 +894,11 @@ int ledger_session_ended(Ledger *l, uint64_t now, uint64_t ref, uint32_t duratio
                 .start = ref,
                 .duration_ms = duration_ms,
         };
-        const LedgerSession *s;
 
         if (!value_is_valid(state, CHARS_TOKEN) || !value_is_valid(reason, CHARS_TOKEN))
                 return -EINVAL;
-        s = ledger_find_session(l, ref);
-        if (!s)
-                return -ENOENT;
-        if (s->state)
-                return -EALREADY;
+        if (!ledger_is_open(l, ref, NULL))
+                return ledger_knows_start(l, ref) ? -EALREADY : -ENOENT;
 
         rec.state = ledger_intern(l, state);
         rec.reason = ledger_intern(l, reason);
@@ -907,8 +935,8 @@ unsigned ledger_sessions_today(const Ledger *l, uint64_t now)
         unsigned n = 0;
 
         /* Sessions "in the future" count too: the clock may have stepped back. */
-        for (size_t i = 0; i < l->n_sessions; i++)
-                if (l->sessions[i].start_usec >= day)
+        for (size_t i = 0; i < l->n_starts; i++)
+                if (l->starts[i].usec >= day)
                         n++;
         return n;
 }
@@ -965,11 +993,154 @@ bool ledger_get_fail_closed(const Ledger *l, uint64_t now, uint64_t *ret_until,
         return true;
 }
 
-size_t ledger_get_history(const Ledger *l, size_t max, const LedgerSession **ret)
+/* Reads size bytes at offset, fewer only if the file is shorter. */
+static int read_at(int fd, uint64_t offset, char *buf, size_t size, size_t *ret_size)
 {
-        if (ret)
-                *ret = l->sessions;
-        return MIN(max, l->n_sessions);
+        size_t done = 0;
+
+        while (done < size) {
+                ssize_t n = pread(fd, buf + done, size - done, (off_t) (offset + done));
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                done += (size_t) n;
+        }
+        *ret_size = done;
+        return 0;
+}
+
+/*
+ * The sessions started in data (whole records from the file), the newest max of them in ring,
+ * the oldest at *ret_first.
+ * Returns how many starts the window holds, which may be more than max.
+ */
+static int history_scan(Ledger *l, const char *data, size_t size, LedgerSession *ring, size_t max,
+                        size_t *ret_n, size_t *ret_first, size_t *ret_starts)
+{
+        size_t n = 0, first = 0, starts = 0;
+
+        for (size_t offset = 0; offset < size;) {
+                const char *p = data + offset, *nl = memchr(p, '\n', size - offset);
+                const char *problem;
+                Record rec;
+                int r;
+
+                if (!nl)
+                        break; /* a record being torn right now */
+                r = record_parse(l, p, (size_t) (nl - p), &rec, &problem);
+                offset = (size_t) (nl - data) + 1;
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        continue;
+                if (rec.type == RECORD_START) {
+                        size_t k = (first + n) % max;
+
+                        if (n == max)
+                                first = (first + 1) % max;
+                        else
+                                n++;
+                        ring[k] = (LedgerSession){
+                                .ref = rec.seq,
+                                .routine = rec.routine,
+                                .device = rec.device,
+                                .uid = rec.uid,
+                                .start_usec = rec.usec,
+                        };
+                        starts++;
+                } else if (rec.type == RECORD_END) {
+                        /* Newest first: a session's end is almost always among the last few. */
+                        for (size_t i = n; i > 0; i--) {
+                                LedgerSession *h = &ring[(first + i - 1) % max];
+
+                                if (h->ref != rec.start)
+                                        continue;
+                                if (!h->state) {
+                                        h->end_usec = rec.usec;
+                                        h->duration_ms = rec.duration_ms;
+                                        h->state = rec.state;
+                                        h->reason = rec.reason;
+                                }
+                                break;
+                        }
+                }
+        }
+        *ret_n = n;
+        *ret_first = first;
+        *ret_starts = starts;
+        return 0;
+}
+
+int ledger_read_history(Ledger *l, size_t max, LedgerSession **ret)
+{
+        _cleanup_free_ LedgerSession *ring = NULL;
+        _cleanup_free_ char *data = NULL;
+        _cleanup_close_ int fd = -1;
+        size_t n = 0, first = 0, starts = 0;
+        struct stat st, wst;
+        uint64_t window;
+        LedgerSession *out;
+        int r;
+
+        *ret = NULL;
+        max = MIN(max, (size_t) LEDGER_HISTORY_MAX);
+        if (max == 0)
+                return 0;
+
+        fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0 || fstat(l->fd, &wst) < 0)
+                return negative_errno();
+        if (st.st_dev != wst.st_dev || st.st_ino != wst.st_ino)
+                return -ESTALE;
+
+        ring = calloc(max, sizeof(LedgerSession));
+        if (!ring)
+                return -ENOMEM;
+
+        /*
+         * From the end backwards, only as far as max sessions go: a session is two records of
+         * about a hundred bytes. Each try that finds too few starts reads four times as far.
+         */
+        window = MAX(max * 2 * 128, (uint64_t) 16384);
+        for (;;) {
+                uint64_t offset =
+                        (uint64_t) st.st_size > window ? (uint64_t) st.st_size - window : 0;
+                size_t got, skip = 0;
+                char *d;
+
+                d = realloc(data, (size_t) ((uint64_t) st.st_size - offset) + 1);
+                if (!d)
+                        return -ENOMEM;
+                data = d;
+                r = read_at(fd, offset, data, (size_t) ((uint64_t) st.st_size - offset), &got);
+                if (r < 0)
+                        return r;
+                /* The window starts in the middle of a record: that one is not whole. */
+                if (offset > 0) {
+                        const char *nl = memchr(data, '\n', got);
+                        skip = nl ? (size_t) (nl - data) + 1 : got;
+                }
+                r = history_scan(l, data + skip, got - skip, ring, max, &n, &first, &starts);
+                if (r < 0)
+                        return r;
+                if (starts >= max || offset == 0 || window >= LEDGER_FILE_MAX_SIZE)
+                        break;
+                window = MIN(window * 4, LEDGER_FILE_MAX_SIZE);
+        }
+
+        out = calloc(MAX(n, (size_t) 1), sizeof(LedgerSession));
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                out[i] = ring[(first + n - 1 - i) % max];
+        *ret = out;
+        return (int) n;
 }
 
 const char *ledger_get_path(const Ledger *l)

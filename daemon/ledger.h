@@ -33,8 +33,13 @@
 
 /* The largest ledger file ledger_open() reads. */
 #define LEDGER_FILE_MAX_SIZE (UINT64_C(16) * 1024 * 1024)
-/* How many past sessions the ledger keeps in memory, for history and the daily count. */
+/* The most sessions one history read returns. */
 #define LEDGER_HISTORY_MAX 1000
+/*
+ * How many session starts the ledger keeps in memory, to count the day's sessions: at least the
+ * largest MaxSessionsPerDay a policy may set (POLICY_SESSIONS_PER_DAY_MAX).
+ */
+#define LEDGER_DAY_STARTS_MAX 1000
 /* The longest value (routine, device, state, reason) a record may carry. */
 #define LEDGER_VALUE_MAX 64
 
@@ -48,7 +53,7 @@ typedef enum LockoutReason {
 /* "pain", "overheat", "fault"; NULL for anything else. */
 const char *lockout_reason_to_string(LockoutReason r);
 
-/* One past (or still running) session, for history. All strings are owned by the ledger. */
+/* One past (or still running) session, read back for history. The strings belong to the ledger. */
 typedef struct LedgerSession {
         uint64_t ref;        /* seq of its start record */
         const char *routine; /* the strings belong to the ledger */
@@ -102,8 +107,9 @@ int ledger_session_started(Ledger *l, uint64_t now, const char *routine, const c
 
 /*
  * Records that the session ref ended at now. state and reason are [a-z-]+, at most
- * LEDGER_VALUE_MAX characters, else -EINVAL. Returns -ENOENT if ref is no session the ledger
- * knows, -EALREADY if it already ended, other negative errnos if the append failed.
+ * LEDGER_VALUE_MAX characters, else -EINVAL. Returns -EALREADY if it already ended (and is
+ * among the newest LEDGER_DAY_STARTS_MAX sessions), -ENOENT if ref is no open session the
+ * ledger knows, other negative errnos if the append failed.
  */
 int ledger_session_ended(Ledger *l, uint64_t now, uint64_t ref, uint32_t duration_ms,
                          const char *state, const char *reason);
@@ -128,7 +134,7 @@ int ledger_clear(Ledger *l, uint64_t now);
 /*
  * The number of sessions started since the start of the local day containing now, counting
  * sessions that started "in the future" (the clock stepped back) too. Counts among the newest
- * LEDGER_HISTORY_MAX sessions only.
+ * LEDGER_DAY_STARTS_MAX sessions only.
  */
 unsigned ledger_sessions_today(const Ledger *l, uint64_t now);
 
@@ -156,10 +162,13 @@ bool ledger_get_fail_closed(const Ledger *l, uint64_t now, uint64_t *ret_until,
 int ledger_get_write_error(const Ledger *l);
 
 /*
- * The newest sessions, at most max of them, newest first. Returns how many and points ret at
- * an internal array that stays valid until the next append or ledger_free().
+ * Reads the newest sessions back from the file, at most max (and LEDGER_HISTORY_MAX) of them,
+ * newest first: history is not kept in memory. Reads from the end of the file only as far back
+ * as those sessions go. Returns how many and a newly allocated array in ret (the caller frees
+ * it; its strings belong to the ledger, valid until ledger_free()), or a negative errno if the
+ * file could not be read (-ESTALE if it is no longer the file the ledger appends to).
  */
-size_t ledger_get_history(const Ledger *l, size_t max, const LedgerSession **ret);
+int ledger_read_history(Ledger *l, size_t max, LedgerSession **ret);
 
 /* The path of the ledger file. */
 const char *ledger_get_path(const Ledger *l);

@@ -14,7 +14,7 @@
 const PolicyBound policy_bounds[] = {
         {"Limits", "MaxIntensity", 70, 1, 100, false, "percent"},
         {"Limits", "MaxSessionMinutes", 15, 1, 30, false, "minutes"},
-        {"Limits", "MaxSessionsPerDay", 3, 1, 1000, false, "sessions"},
+        {"Limits", "MaxSessionsPerDay", 3, 1, POLICY_SESSIONS_PER_DAY_MAX, false, "sessions"},
         {"Limits", "MinRestMinutes", 60, 0, 1440, false, "minutes"},
         {"Limits", "MaxZoneMinutes", 10, 1, 30, false, "minutes"},
         {"Limits", "MaxRampPercentPerSecond", 3, 0.1, 10, false, "percent per second"},

@@ -14,6 +14,9 @@
 #include "screening.h"
 #include "zone.h"
 
+/* The hard bound of [Limits] MaxSessionsPerDay: a person's day holds no more sessions. */
+#define POLICY_SESSIONS_PER_DAY_MAX 1000
+
 typedef enum ScreeningAction {
         SCREENING_ALLOW,
         SCREENING_LOWER,

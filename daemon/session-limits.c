@@ -12,6 +12,10 @@
 #include "session.h"
 #include "time-util.h"
 
+/* The ledger counts the day among the starts it keeps: every start the policy may allow. */
+_Static_assert(LEDGER_DAY_STARTS_MAX >= POLICY_SESSIONS_PER_DAY_MAX,
+               "the ledger keeps too few starts to count a day");
+
 static uint64_t now_realtime(void)
 {
         return now_usec(CLOCK_REALTIME);

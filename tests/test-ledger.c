@@ -84,6 +84,15 @@ static unsigned count_lines(const char *text)
         return n;
 }
 
+static size_t count_substrings(const char *text, const char *needle)
+{
+        size_t n = 0;
+
+        for (const char *p = text; (p = strstr(p, needle)); p++)
+                n++;
+        return n;
+}
+
 /* A second, bitwise CRC-32, so the tests can write records by hand and check the ledger's. */
 static uint32_t slow_crc32(const char *s)
 {
@@ -144,6 +153,13 @@ static Ledger *open_ledger(const char *dir, uint64_t now)
         /* A clean ledger has nothing to report. */
         ASSERT_TRUE(message == NULL);
         return l;
+}
+
+/* The history read back from the file, replacing what *h held. */
+static int history(Ledger *l, size_t max, LedgerSession **h)
+{
+        *h = mfree(*h);
+        return ledger_read_history(l, max, h);
 }
 
 static uint64_t start_session(Ledger *l, uint64_t now)
@@ -220,7 +236,7 @@ static void test_ledger_reopen(void)
 {
         _cleanup_rm_rf_ char *dir = make_temp_dir();
         _cleanup_(ledger_freep) Ledger *l = NULL;
-        const LedgerSession *h = NULL;
+        _cleanup_free_ LedgerSession *h = NULL;
         uint64_t t = utc(2024, 5, 6, 8, 0), a, b, until = 0;
         LockoutReason reason = LOCKOUT_REASON_MAX;
 
@@ -228,7 +244,7 @@ static void test_ledger_reopen(void)
         l = open_ledger(dir, t);
         ASSERT_EQ(ledger_sessions_today(l, t), 0);
         ASSERT_EQ(ledger_last_end(l), 0);
-        ASSERT_EQ(ledger_get_history(l, 10, &h), 0);
+        ASSERT_EQ(history(l, 10, &h), 0);
 
         a = start_session(l, t);
         ASSERT_OK(ledger_session_ended(l, t + 10 * USEC_PER_MINUTE, a, 600000, "completed",
@@ -248,7 +264,7 @@ static void test_ledger_reopen(void)
         ASSERT_EQ(until, t + 3 * HOUR);
         ASSERT_FALSE(ledger_get_fail_closed(l, t + 2 * HOUR, NULL, NULL));
 
-        ASSERT_EQ(ledger_get_history(l, 10, &h), 2);
+        ASSERT_EQ(history(l, 10, &h), 2);
         ASSERT_EQ(h[0].ref, b);
         ASSERT_STREQ(h[0].routine, "calf-knead");
         ASSERT_STREQ(h[0].device, "Pad_2");
@@ -261,7 +277,7 @@ static void test_ledger_reopen(void)
         ASSERT_EQ(h[1].ref, a);
         ASSERT_STREQ(h[1].routine, "quad-warmup");
         ASSERT_STREQ(h[1].state, "completed");
-        ASSERT_EQ(ledger_get_history(l, 1, &h), 1);
+        ASSERT_EQ(history(l, 1, &h), 1);
         ASSERT_EQ(h[0].ref, b);
 
         /* Sequence numbers carry on where the file ended. */
@@ -376,7 +392,7 @@ static void check_torn(const char *dir, const char *tail, const char *problem)
         _cleanup_free_ char *path = path_in(dir, "ledger"), *good = NULL, *text = NULL;
         _cleanup_free_ char *message = NULL;
         _cleanup_(ledger_freep) Ledger *l = NULL;
-        const LedgerSession *h;
+        _cleanup_free_ LedgerSession *h = NULL;
         uint64_t t = utc(2024, 6, 1, 9, 0), ref;
 
         l = open_ledger(dir, t);
@@ -396,7 +412,7 @@ static void check_torn(const char *dir, const char *tail, const char *problem)
         ASSERT_FALSE(ledger_get_fail_closed(l, t + 4, NULL, NULL));
 
         /* Every good record is there, and only those are in the file. */
-        ASSERT_EQ(ledger_get_history(l, 10, &h), 2);
+        ASSERT_EQ(history(l, 10, &h), 2);
         ASSERT_STREQ(h[0].state, "completed");
         ASSERT_STREQ(h[1].state, "completed");
         ASSERT_EQ(ledger_last_end(l), t + 3);
@@ -409,7 +425,7 @@ static void check_torn(const char *dir, const char *tail, const char *problem)
         ASSERT_OK(ledger_session_ended(l, t + 6, 5, 1, "completed", "finished"));
         l = ledger_free(l);
         l = open_ledger(dir, t + 7);
-        ASSERT_EQ(ledger_get_history(l, 10, &h), 3);
+        ASSERT_EQ(history(l, 10, &h), 3);
         ASSERT_EQ(h[0].ref, 5);
         ASSERT_EQ(ledger_sessions_today(l, t + 7), 3);
         text = read_file(path);
@@ -458,6 +474,7 @@ static void check_corrupt(const char *dir, const char *text, uint64_t now, const
         _cleanup_free_ char *path = path_in(dir, "ledger"), *aside = path_in(dir, aside_name);
         _cleanup_free_ char *message = NULL, *contents = NULL, *expected = NULL, *body = NULL;
         _cleanup_(ledger_freep) Ledger *l = NULL;
+        _cleanup_free_ LedgerSession *h = NULL;
         const char *why = NULL;
         uint64_t until = 0, midnight;
 
@@ -487,7 +504,7 @@ static void check_corrupt(const char *dir, const char *text, uint64_t now, const
         contents = mfree(contents);
 
         /* None of its records counts; instead, everything fails closed for the rest of the day. */
-        ASSERT_EQ(ledger_get_history(l, 10, NULL), 0);
+        ASSERT_EQ(history(l, 10, &h), 0);
         ASSERT_EQ(ledger_sessions_today(l, now), 0);
         ASSERT_FALSE(ledger_get_lockout(l, now, NULL, NULL, NULL));
         ASSERT_TRUE(ledger_get_fail_closed(l, now, &until, &why));
@@ -576,7 +593,7 @@ static void test_ledger_interrupted_session(void)
         _cleanup_free_ char *path = path_in(dir, "ledger"), *text = NULL;
         _cleanup_(ledger_freep) Ledger *l = NULL;
         uint64_t t = utc(2024, 2, 1, 10, 0), size;
-        const LedgerSession *h;
+        _cleanup_free_ LedgerSession *h = NULL;
         int status;
         pid_t pid;
 
@@ -602,7 +619,7 @@ static void test_ledger_interrupted_session(void)
         l = open_ledger(dir, t + 5 * HOUR);
         ASSERT_EQ(ledger_last_end(l), t + 5 * HOUR);
         ASSERT_EQ(ledger_sessions_today(l, t + 5 * HOUR), 3);
-        ASSERT_EQ(ledger_get_history(l, 10, &h), 3);
+        ASSERT_EQ(history(l, 10, &h), 3);
         for (size_t i = 0; i < 2; i++) {
                 ASSERT_EQ(h[i].ref, 4 - i);
                 ASSERT_EQ(h[i].end_usec, t + 5 * HOUR);
@@ -705,7 +722,7 @@ static void test_ledger_broken_append(void)
         _cleanup_free_ char *message = NULL;
         _cleanup_(ledger_freep) Ledger *l = NULL;
         uint64_t t = utc(2024, 9, 1, 12, 0), ref = 0;
-        const LedgerSession *h;
+        _cleanup_free_ LedgerSession *h = NULL;
         struct rlimit saved, rl;
         int fd, pipe_fds[2];
 
@@ -722,17 +739,18 @@ static void test_ledger_broken_append(void)
                      EBADF);
         ASSERT_EQ(ref, 0);
         ASSERT_EQ(ledger_sessions_today(l, t + 1), 1);
-        ASSERT_EQ(ledger_get_history(l, 10, &h), 1);
-        ASSERT_TRUE(h[0].state == NULL);
         ASSERT_FALSE(ledger_get_lockout(l, t + 1, NULL, NULL, NULL));
         check_broken(l, t + 1, -EBADF);
         ASSERT_ERROR(ledger_session_ended(l, t + 1, 1, 0, "stopped", "x"), EBADF);
-        ASSERT_TRUE(h[0].state == NULL);
+        /* History is not read from a file other than the one appended to. */
+        ASSERT_ERROR(history(l, 10, &h), ESTALE);
         /* Even with a working descriptor again: what failed once is not trusted again. */
         fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
         ASSERT_TRUE(fd >= 0);
         ASSERT_OK(ledger_test_replace_fd(l, fd));
         check_broken(l, t + 1, -EBADF);
+        ASSERT_EQ(history(l, 10, &h), 1);
+        ASSERT_TRUE(h[0].state == NULL);
         ASSERT_EQ(ledger_last_end(l), 0);
         l = ledger_free(l);
         text = read_file(path);
@@ -786,6 +804,7 @@ static void test_ledger_invalid_values(void)
         _cleanup_rm_rf_ char *dir = make_temp_dir();
         _cleanup_free_ char *path = path_in(dir, "ledger"), *text = NULL;
         _cleanup_(ledger_freep) Ledger *l = NULL;
+        _cleanup_free_ LedgerSession *h = NULL;
         char too_long[LEDGER_VALUE_MAX + 2], longest[LEDGER_VALUE_MAX + 1];
         uint64_t ref;
 
@@ -828,7 +847,7 @@ static void test_ledger_invalid_values(void)
         text = read_file(path);
         ASSERT_EQ(count_lines(text), 2);
         l = open_ledger(dir, 4);
-        ASSERT_EQ(ledger_get_history(l, 1, NULL), 1);
+        ASSERT_EQ(history(l, 1, &h), 1);
 }
 
 /* Errors opening the ledger come back with the path; a locked ledger is refused. */
@@ -877,35 +896,73 @@ static void test_ledger_open_errors(void)
         l2 = open_ledger(dir, 1);
 }
 
-/* History is newest first and keeps the last LEDGER_HISTORY_MAX sessions, also on reopen. */
+/*
+ * History is read back from the file, newest first, at most LEDGER_HISTORY_MAX sessions, each
+ * with its end, also after a reopen; the day is counted among the newest LEDGER_DAY_STARTS_MAX
+ * starts.
+ */
 static void test_ledger_history_limit(void)
 {
         _cleanup_rm_rf_ char *dir = make_temp_dir();
+        _cleanup_free_ char *path = path_in(dir, "ledger"), *text = NULL;
         _cleanup_(ledger_freep) Ledger *l = NULL;
+        _cleanup_free_ LedgerSession *h = NULL;
         const size_t n = LEDGER_HISTORY_MAX + 5;
         uint64_t t = utc(2024, 10, 1, 0, 0);
-        const LedgerSession *h;
 
         set_tz("UTC");
         l = open_ledger(dir, t);
-        for (size_t i = 0; i < n; i++)
-                ASSERT_OK(ledger_session_started(l, t + i, i % 2 ? "odd" : "even", "Dev", 0, NULL));
-        ASSERT_EQ(ledger_get_history(l, SIZE_MAX, &h), LEDGER_HISTORY_MAX);
-        ASSERT_EQ(h[0].ref, n);
-        ASSERT_EQ(h[LEDGER_HISTORY_MAX - 1].ref, n - LEDGER_HISTORY_MAX + 1);
-        ASSERT_EQ(ledger_get_history(l, 3, &h), 3);
-        ASSERT_EQ(h[2].ref, n - 2);
+        for (size_t i = 0; i < n; i++) {
+                uint64_t ref;
+
+                ASSERT_OK(ledger_session_started(l, t + i, i % 2 ? "odd" : "even", "Dev", 0, &ref));
+                /* A lockout between sessions: history skips what isn't a session. */
+                if (i % 100 == 0)
+                        ASSERT_OK(ledger_add_lockout(l, t + i, LOCKOUT_FAULT, "virtual:x", t + i));
+                if (i % 3 == 0)
+                        ASSERT_OK(ledger_session_ended(l, t + i, ref, (uint32_t) i, "completed",
+                                                       "finished"));
+        }
+        ASSERT_EQ(history(l, SIZE_MAX, &h), LEDGER_HISTORY_MAX);
+        for (size_t k = 0; k < LEDGER_HISTORY_MAX; k++) {
+                size_t i = n - 1 - k; /* the session's number, counting from 0 */
+
+                ASSERT_EQ(h[k].start_usec, t + i);
+                ASSERT_STREQ(h[k].routine, i % 2 ? "odd" : "even");
+                if (i % 3 == 0) {
+                        ASSERT_STREQ(h[k].state, "completed");
+                        ASSERT_EQ(h[k].duration_ms, i);
+                } else
+                        ASSERT_TRUE(h[k].state == NULL); /* still open */
+        }
+        ASSERT_EQ(history(l, 3, &h), 3);
+        ASSERT_EQ(h[2].start_usec, t + n - 3);
+        ASSERT_EQ(ledger_sessions_today(l, t + n), LEDGER_DAY_STARTS_MAX);
         l = ledger_free(l);
 
-        /* Reopening replays all of them, ends the open ones, and keeps the same window. */
+        /* Reopening ends every open session, the oldest first, and reads back the same window. */
         l = open_ledger(dir, t + n);
-        ASSERT_EQ(ledger_get_history(l, SIZE_MAX, &h), LEDGER_HISTORY_MAX);
-        ASSERT_EQ(h[0].ref, n);
+        ASSERT_EQ(history(l, SIZE_MAX, &h), LEDGER_HISTORY_MAX);
+        ASSERT_EQ(h[0].start_usec, t + n - 1);
         ASSERT_STREQ(h[0].state, "aborted");
-        ASSERT_STREQ(h[LEDGER_HISTORY_MAX - 1].state, "aborted");
-        ASSERT_EQ(h[LEDGER_HISTORY_MAX - 1].ref, n - LEDGER_HISTORY_MAX + 1);
-        ASSERT_EQ(ledger_sessions_today(l, t + n), LEDGER_HISTORY_MAX);
+        ASSERT_STREQ(h[1].state, "aborted");
+        ASSERT_STREQ(h[2].state, "completed");
+        ASSERT_EQ(h[LEDGER_HISTORY_MAX - 1].start_usec, t + n - LEDGER_HISTORY_MAX);
+        ASSERT_EQ(ledger_sessions_today(l, t + n), LEDGER_DAY_STARTS_MAX);
         ASSERT_EQ(ledger_last_end(l), t + n);
+        /* With more than the first read's worth of other records after them, history reads
+         * further back to find the sessions asked for. */
+        for (size_t i = 0; i < 500; i++)
+                ASSERT_OK(ledger_add_lockout(l, t + n, LOCKOUT_FAULT, "virtual:x", t + n));
+        ASSERT_TRUE(file_size(path) > 500 * 64);
+        ASSERT_EQ(history(l, 5, &h), 5);
+        ASSERT_EQ(h[0].start_usec, t + n - 1);
+        ASSERT_EQ(h[4].start_usec, t + n - 5);
+        ASSERT_STREQ(h[4].state, "aborted");
+        /* Even the sessions older than either window were ended: one end record each. */
+        l = ledger_free(l);
+        text = read_file(path);
+        ASSERT_EQ(count_substrings(text, " end start="), n);
 }
 
 /* Lockouts for one device model apply to it alone; lockouts for everyone apply to all. */
