@@ -13,7 +13,8 @@
  *         COUNT round trips of CALL: ping (Peer.Ping), version (Properties.Get of the
  *         Manager's Version), list-devices (Manager.ListDevices), session-elapsed
  *         (Properties.Get of ElapsedMs of the session at PATH) or session-props
- *         (Properties.GetAll of the Session interface at PATH). Prints one line per call, the
+ *         (Properties.GetAll of the Session interface at PATH) or history (Manager.GetHistory
+ *         of up to 1000 sessions). Prints one line per call, the
  *         round trip in nanoseconds, after a warm-up of COUNT/10 calls.
  *     bus-bench exec-to-name ADDRESS NAME -- COMMAND...
  *         Runs COMMAND and prints the nanoseconds from just before exec to NAME being owned
@@ -162,6 +163,9 @@ static int one_call(sd_bus *bus, const char *dest, const char *path, const char 
         else if (strcmp(call, "session-props") == 0)
                 r = sd_bus_call_method(bus, dest, path, "org.freedesktop.DBus.Properties", "GetAll",
                                        error, &reply, "s", SESSION_IFACE);
+        else if (strcmp(call, "history") == 0)
+                r = sd_bus_call_method(bus, dest, path, MANAGER_IFACE, "GetHistory", error, &reply,
+                                       "u", 1000);
         else
                 r = -EINVAL;
         sd_bus_message_unref(reply);

@@ -1075,6 +1075,16 @@ static int history_scan(Ledger *l, const char *data, size_t size, LedgerSession 
         return 0;
 }
 
+static void reverse_sessions(LedgerSession *s, size_t n)
+{
+        for (size_t i = 0; i < n / 2; i++) {
+                LedgerSession t = s[i];
+
+                s[i] = s[n - 1 - i];
+                s[n - 1 - i] = t;
+        }
+}
+
 int ledger_read_history(Ledger *l, size_t max, LedgerSession **ret)
 {
         _cleanup_free_ LedgerSession *ring = NULL;
@@ -1083,7 +1093,6 @@ int ledger_read_history(Ledger *l, size_t max, LedgerSession **ret)
         size_t n = 0, first = 0, starts = 0;
         struct stat st, wst;
         uint64_t window;
-        LedgerSession *out;
         int r;
 
         *ret = NULL;
@@ -1134,12 +1143,10 @@ int ledger_read_history(Ledger *l, size_t max, LedgerSession **ret)
                 window = MIN(window * 4, LEDGER_FILE_MAX_SIZE);
         }
 
-        out = calloc(MAX(n, (size_t) 1), sizeof(LedgerSession));
-        if (!out)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++)
-                out[i] = ring[(first + n - 1 - i) % max];
-        *ret = out;
+        /* Newest first: ring[first - 1] down to ring[0], then ring[n - 1] down to ring[first]. */
+        reverse_sessions(ring, first);
+        reverse_sessions(ring + first, n - first);
+        *ret = TAKE_PTR(ring);
         return (int) n;
 }
 
