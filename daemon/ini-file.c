@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "ini-file.h"
+#include "io-util.h"
 #include "string-util.h"
 #include "strv.h"
 
@@ -227,15 +228,12 @@ int read_full_file(const char *path, size_t max_size, char **ret_data, size_t *r
                                 return -ENOMEM;
                         buf = nb;
                 }
-                n = read(fd, buf + size, alloc - size - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
+                n = loop_read(fd, buf + size, alloc - size - 1);
+                if (n < 0)
+                        return (int) n;
                 size += (size_t) n;
+                if (size + 1 < alloc)
+                        break; /* the end of the file */
         }
         if (size > max_size)
                 return -EFBIG;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "io-util.h"
 #include "ledger.h"
 #include "string-util.h"
 #include "time-util.h"
@@ -589,21 +590,34 @@ static int ledger_open_file(Ledger *l, int extra_flags, int *ret_fd, uint64_t *r
         return 0;
 }
 
+/* Opens the file the ledger appends to for reading, through its path: -ESTALE if the path is
+ * another file now. */
+static int ledger_open_for_reading(Ledger *l, struct stat *ret_st)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat wst;
+
+        fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, ret_st) < 0 || fstat(l->fd, &wst) < 0)
+                return negative_errno();
+        if (ret_st->st_dev != wst.st_dev || ret_st->st_ino != wst.st_ino)
+                return -ESTALE;
+        return TAKE_FD(fd);
+}
+
 /* Reads the file the ledger has open for appending (through its path, so checks it is the same). */
 static int ledger_read_file(Ledger *l, char **ret_data, size_t *ret_size)
 {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *buf = NULL;
-        struct stat st, wst;
+        struct stat st;
         size_t size = 0, alloc;
 
-        fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        fd = ledger_open_for_reading(l, &st);
         if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0 || fstat(l->fd, &wst) < 0)
-                return negative_errno();
-        if (st.st_dev != wst.st_dev || st.st_ino != wst.st_ino)
-                return -ESTALE;
+                return fd;
         if ((uint64_t) st.st_size > LEDGER_FILE_MAX_SIZE)
                 return -EFBIG;
 
@@ -626,15 +640,12 @@ static int ledger_read_file(Ledger *l, char **ret_data, size_t *ret_size)
                                 return -ENOMEM;
                         buf = b;
                 }
-                n = read(fd, buf + size, alloc - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
+                n = loop_read(fd, buf + size, alloc - size);
+                if (n < 0)
+                        return (int) n;
                 size += (size_t) n;
+                if (size < alloc)
+                        break; /* the end of the file */
         }
         if (size > LEDGER_FILE_MAX_SIZE)
                 return -EFBIG;
@@ -729,7 +740,7 @@ static int ledger_set_aside(Ledger *l, uint64_t now, unsigned line, const char *
 static int ledger_load(Ledger *l, uint64_t now, char **message)
 {
         _cleanup_free_ char *data = NULL;
-        size_t size, offset = 0;
+        size_t size = 0, offset = 0;
         unsigned line = 0;
         int r;
 
@@ -993,26 +1004,6 @@ bool ledger_get_fail_closed(const Ledger *l, uint64_t now, uint64_t *ret_until,
         return true;
 }
 
-/* Reads size bytes at offset, fewer only if the file is shorter. */
-static int read_at(int fd, uint64_t offset, char *buf, size_t size, size_t *ret_size)
-{
-        size_t done = 0;
-
-        while (done < size) {
-                ssize_t n = pread(fd, buf + done, size - done, (off_t) (offset + done));
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                done += (size_t) n;
-        }
-        *ret_size = done;
-        return 0;
-}
-
 /*
  * The sessions started in data (whole records from the file), the newest max of them in ring,
  * the oldest at *ret_first.
@@ -1091,7 +1082,7 @@ int ledger_read_history(Ledger *l, size_t max, LedgerSession **ret)
         _cleanup_free_ char *data = NULL;
         _cleanup_close_ int fd = -1;
         size_t n = 0, first = 0, starts = 0;
-        struct stat st, wst;
+        struct stat st;
         uint64_t window;
         int r;
 
@@ -1100,13 +1091,9 @@ int ledger_read_history(Ledger *l, size_t max, LedgerSession **ret)
         if (max == 0)
                 return 0;
 
-        fd = open(l->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        fd = ledger_open_for_reading(l, &st);
         if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0 || fstat(l->fd, &wst) < 0)
-                return negative_errno();
-        if (st.st_dev != wst.st_dev || st.st_ino != wst.st_ino)
-                return -ESTALE;
+                return fd;
 
         ring = calloc(max, sizeof(LedgerSession));
         if (!ring)
@@ -1121,15 +1108,19 @@ int ledger_read_history(Ledger *l, size_t max, LedgerSession **ret)
                 uint64_t offset =
                         (uint64_t) st.st_size > window ? (uint64_t) st.st_size - window : 0;
                 size_t got, skip = 0;
+                ssize_t n_read;
                 char *d;
 
                 d = realloc(data, (size_t) ((uint64_t) st.st_size - offset) + 1);
                 if (!d)
                         return -ENOMEM;
                 data = d;
-                r = read_at(fd, offset, data, (size_t) ((uint64_t) st.st_size - offset), &got);
-                if (r < 0)
-                        return r;
+                if (lseek(fd, (off_t) offset, SEEK_SET) < 0)
+                        return negative_errno();
+                n_read = loop_read(fd, data, (size_t) ((uint64_t) st.st_size - offset));
+                if (n_read < 0)
+                        return (int) n_read;
+                got = (size_t) n_read;
                 /* The window starts in the middle of a record: that one is not whole. */
                 if (offset > 0) {
                         const char *nl = memchr(data, '\n', got);
