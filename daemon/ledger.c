@@ -397,10 +397,26 @@ static bool ledger_is_open(const Ledger *l, uint64_t ref, size_t *ret_index)
 
 static bool ledger_knows_start(const Ledger *l, uint64_t ref)
 {
+        /* In any order: the slots in use are the first n_starts, or all once the ring is full. */
         for (size_t i = 0; i < l->n_starts; i++)
-                if (l->starts[(l->first_start + i) % LEDGER_DAY_STARTS_MAX].ref == ref)
+                if (l->starts[i].ref == ref)
                         return true;
         return false;
+}
+
+/*
+ * The slot for one more entry in a ring of size slots holding *n from *first on: the next free
+ * one, or the oldest (which it replaces) when the ring is full.
+ */
+static size_t ring_push(size_t *first, size_t *n, size_t size)
+{
+        size_t k = (*first + *n) % size;
+
+        if (*n == size)
+                *first = (*first + 1) % size;
+        else
+                (*n)++;
+        return k;
 }
 
 /* Room for one more open session, so that applying a start cannot fail. */
@@ -424,12 +440,8 @@ static void ledger_apply(Ledger *l, Record *r)
 
         switch (r->type) {
         case RECORD_START: {
-                size_t k = (l->first_start + l->n_starts) % LEDGER_DAY_STARTS_MAX;
+                size_t k = ring_push(&l->first_start, &l->n_starts, LEDGER_DAY_STARTS_MAX);
 
-                if (l->n_starts == LEDGER_DAY_STARTS_MAX)
-                        l->first_start = (l->first_start + 1) % LEDGER_DAY_STARTS_MAX;
-                else
-                        l->n_starts++;
                 l->starts[k].ref = r->seq;
                 l->starts[k].usec = r->usec;
                 l->open[l->n_open++] = r->seq; /* room reserved by the caller */
@@ -1029,13 +1041,7 @@ static int history_scan(Ledger *l, const char *data, size_t size, LedgerSession 
                 if (r < 0)
                         continue;
                 if (rec.type == RECORD_START) {
-                        size_t k = (first + n) % max;
-
-                        if (n == max)
-                                first = (first + 1) % max;
-                        else
-                                n++;
-                        ring[k] = (LedgerSession){
+                        ring[ring_push(&first, &n, max)] = (LedgerSession){
                                 .ref = rec.seq,
                                 .routine = rec.routine,
                                 .device = rec.device,
@@ -1121,7 +1127,7 @@ int ledger_read_history(Ledger *l, size_t max, LedgerSession **ret)
                 if (n_read < 0)
                         return (int) n_read;
                 got = (size_t) n_read;
-                /* The window starts in the middle of a record: that one is not whole. */
+                /* The window may start in the middle of a record: its first line is skipped. */
                 if (offset > 0) {
                         const char *nl = memchr(data, '\n', got);
                         skip = nl ? (size_t) (nl - data) + 1 : got;
