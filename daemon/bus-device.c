@@ -20,7 +20,7 @@ void bus_device_emit_changed(Device *d, const char *property)
         Manager *m = d->manager;
         int r;
 
-        if (!m->bus || !d->exported)
+        if (!m->bus || !m->announcing || !d->exported)
                 return;
         r = sd_bus_emit_properties_changed(m->bus, d->path, KNEED_DEVICE_INTERFACE, property, NULL);
         if (r < 0)
@@ -33,7 +33,7 @@ void bus_device_emit_added(Device *d)
         int r;
 
         d->exported = true;
-        if (!m->bus)
+        if (!m->bus || !m->announcing)
                 return;
         r = sd_bus_emit_object_added(m->bus, d->path);
         if (r < 0)

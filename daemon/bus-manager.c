@@ -16,7 +16,7 @@ void bus_manager_emit_changed(Manager *m, const char *property)
 {
         int r;
 
-        if (!m->bus || m->shutting_down)
+        if (!m->bus || !m->announcing || m->shutting_down)
                 return;
         r = sd_bus_emit_properties_changed(m->bus, KNEED_MANAGER_PATH, KNEED_MANAGER_INTERFACE,
                                            property, NULL);

@@ -666,6 +666,7 @@ int manager_serve(Manager *m, sd_bus *bus)
                 if (r < 0)
                         return r;
         }
+        m->announcing = true;
         return 0;
 }
 

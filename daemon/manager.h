@@ -53,6 +53,10 @@ struct Manager {
         Session *sessions; /* running, paused and recently finished, oldest first */
         unsigned last_session_id;
 
+        /* Set once manager_serve() has bound what was there at start. Until then no signals:
+         * nobody can be watching before the name is owned, and clients read GetManagedObjects
+         * when it appears. */
+        bool announcing;
         bool shutting_down;
 };
 

@@ -132,9 +132,10 @@ class DBusCallError(Exception):
 
 
 class Client:
-    """A GDBus client connection to the private bus."""
+    """A GDBus client connection to the private bus. It records kneed's signals, or with
+    sender=None every signal on the bus."""
 
-    def __init__(self, address):
+    def __init__(self, address, sender=BUS_NAME):
         self.conn = Gio.DBusConnection.new_for_address_sync(
             address,
             Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT
@@ -144,7 +145,7 @@ class Client:
         )
         self.signals = []
         self.conn.signal_subscribe(
-            BUS_NAME, None, None, None, None, Gio.DBusSignalFlags.NONE, self._on_signal
+            sender, None, None, None, None, Gio.DBusSignalFlags.NONE, self._on_signal
         )
 
     def _on_signal(self, conn, sender, path, iface, member, params):

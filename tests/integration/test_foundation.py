@@ -22,6 +22,7 @@ from kneedtest import (  # noqa: E402
     MANAGER_PATH,
     PLUGIN_DIR,
     SESSION_IFACE,
+    Client,
     KneedTestCase,
     main,
     timeout,
@@ -275,6 +276,27 @@ class FoundationTest(KneedTestCase):
         # The daemon carried on with the good ones.
         self.assertEqual(self.client.get(MANAGER_PATH, MANAGER_IFACE, "Devices"),
                          [DEVICE_PREFIX + "virtual0"])
+
+    def test_objects_found_at_start_are_not_signalled(self):
+        # Before kneed owns its name no client can be watching it: the devices it finds at
+        # start are read with GetManagedObjects, not announced one by one.
+        everything = Client(self.bus.address, sender=None)
+        try:
+            self.start_kneed(virtual="2")
+            objects = self.client.managed_objects()
+            self.assertIn(DEVICE_PREFIX + "virtual1", objects)
+            everything.pump(0.3)
+            self.assertEqual([s[:3] for s in everything.signals
+                              if s[1] != "org.freedesktop.DBus"], [])
+
+            # What changes once the name is owned is announced.
+            path = self.start_routine("calf-release", detach=True)
+            wait_for(lambda: everything.pump() or any(
+                s[0] == "/org/kneed/Kneed1" and s[2] == "InterfacesAdded"
+                and s[3][0] == path for s in everything.signals),
+                what="InterfacesAdded for the session")
+        finally:
+            everything.close()
 
     def test_missing_plugin_dir_is_reported(self):
         k = self.start_kneed(virtual=None, plugin_dir=os.path.join(self.tmpdir, "none"))
