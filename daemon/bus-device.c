@@ -107,7 +107,7 @@ static int property_get_plugin(sd_bus *bus, const char *path, const char *interf
                                sd_bus_error *error)
 {
         Device *d = userdata;
-        return sd_bus_message_append(reply, "s", d->plugin->desc->id);
+        return sd_bus_message_append(reply, "s", d->plugin->id);
 }
 
 static int property_get_transport(sd_bus *bus, const char *path, const char *interface,

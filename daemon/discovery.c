@@ -173,7 +173,7 @@ static int bind_with(Manager *m, const Candidate *c, const DeviceInfo *info,
                 return r;
         if (r < 0)
                 return log_warning_errno(r, "Plugin %s could not set up %s, skipping it: %m",
-                                         plugin->desc->id, c->devnode);
+                                         plugin->id, c->devnode);
 
         return manager_add_device(m, TAKE_PTR(d));
 }
@@ -182,7 +182,7 @@ static void discovery_add(Manager *m, sd_device *dev)
 {
         const DeviceMatch *match = NULL;
         const DeviceInfo *info;
-        const Plugin *plugin;
+        Plugin *plugin;
         Candidate c;
 
         if (candidate_from_device(dev, &c) < 0)
@@ -212,10 +212,12 @@ static void discovery_add(Manager *m, sd_device *dev)
                                     c.devnode, c.vendor_id, c.product_id, info->plugin);
                         return;
                 }
+                if (plugin_open(plugin) < 0)
+                        return;
                 if (bind_with(m, &c, info, match, plugin) == -ENODEV)
                         log_warning("Plugin %s declined %s (%04x:%04x), which the device "
                                     "database assigns to it",
-                                    plugin->desc->id, c.devnode, c.vendor_id, c.product_id);
+                                    plugin->id, c.devnode, c.vendor_id, c.product_id);
                 return;
         }
 
@@ -223,7 +225,12 @@ static void discovery_add(Manager *m, sd_device *dev)
         if (c.type != DEVICE_MATCH_HIDRAW)
                 return;
         for (size_t i = 0; i < m->plugins.n_plugins; i++) {
-                int r = bind_with(m, &c, NULL, NULL, m->plugins.plugins[i]);
+                int r;
+
+                plugin = m->plugins.plugins[i];
+                if (plugin_open(plugin) < 0)
+                        continue;
+                r = bind_with(m, &c, NULL, NULL, plugin);
                 if (r != -ENODEV)
                         return;
         }

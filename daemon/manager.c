@@ -194,7 +194,7 @@ int manager_add_device(Manager *m, Device *d)
         /* A device may have been left running by a crashed daemon: stop before anything else. */
         (void) device_stop(d, "bind");
 
-        log_info("Device %s: %s (plugin %s) ready", d->id, d->name, d->plugin->desc->id);
+        log_info("Device %s: %s (plugin %s) ready", d->id, d->name, d->plugin->id);
         bus_device_emit_added(d);
         bus_manager_emit_changed(m, "Devices");
         manager_update_idle(m);
@@ -237,12 +237,12 @@ static int load_plugins(Manager *m)
 {
         int r;
 
-        r = plugin_set_load_dir(&m->plugins, m->options->plugin_dir);
+        r = plugin_set_add_dir(&m->plugins, m->options->plugin_dir);
         if (r < 0)
                 return log_warning_errno(
                         r, "Failed to read plugin directory %s, no plugins loaded: %m",
                         m->options->plugin_dir);
-        log_debug("Loaded %d plugin(s) from %s", r, m->options->plugin_dir);
+        log_debug("Found %d plugin(s) in %s", r, m->options->plugin_dir);
         return 0;
 }
 
@@ -395,7 +395,7 @@ static int add_virtual_device(Manager *m, const char *model)
         _cleanup_free_ char *id = NULL;
         const DeviceMatch *match;
         const DeviceInfo *info;
-        const Plugin *plugin;
+        Plugin *plugin;
         int r;
 
         info = device_db_find(&m->devdb, DEVICE_MATCH_VIRTUAL, 0, 0, model, &match);
@@ -409,6 +409,9 @@ static int add_virtual_device(Manager *m, const char *model)
                 return log_error_errno(
                         -ENOENT, "Virtual device model '%s' needs plugin '%s', which is not in %s",
                         model, info->plugin, m->options->plugin_dir);
+        r = plugin_open(plugin);
+        if (r < 0)
+                return r;
 
         if (asprintf(&id, "virtual%u", m->n_virtual++) < 0)
                 return log_oom();

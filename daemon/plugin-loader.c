@@ -34,10 +34,10 @@ int plugin_descriptor_check(const KneedPlugin *desc, const char **reason_out)
         return r;
 }
 
-const Plugin *plugin_set_find(const PluginSet *set, const char *id)
+Plugin *plugin_set_find(const PluginSet *set, const char *id)
 {
         for (size_t i = 0; i < set->n_plugins; i++)
-                if (streq(set->plugins[i]->desc->id, id))
+                if (streq(set->plugins[i]->id, id))
                         return set->plugins[i];
         return NULL;
 }
@@ -56,11 +56,12 @@ static int set_reason(char **reason_out, int r, const char *format, ...)
         return r;
 }
 
-int plugin_set_load_module(PluginSet *set, const char *path, char **reason_out)
+/* Loads a module and checks its descriptor; on failure nothing stays loaded. */
+static int module_load(const char *path, void **ret_handle, const KneedPlugin **ret_desc,
+                       char **reason_out)
 {
         const KneedPlugin *desc;
         const char *reason;
-        Plugin *p, **n;
         void *handle;
         int r;
 
@@ -70,29 +71,43 @@ int plugin_set_load_module(PluginSet *set, const char *path, char **reason_out)
                 return set_reason(reason_out, -ENOEXEC, "cannot be loaded: %s", dlerror());
 
         desc = dlsym(handle, KNEED_PLUGIN_SYMBOL);
-        if (!desc) {
-                dlclose(handle);
-                return set_reason(reason_out, -ENOEXEC, "exports no '%s' descriptor",
-                                  KNEED_PLUGIN_SYMBOL);
-        }
-
-        r = plugin_descriptor_check(desc, &reason);
-        if (r == -EPROTO) {
-                r = set_reason(reason_out, r, "%s: has ABI %u, this kneed needs ABI %u", reason,
-                               desc->abi, (unsigned) KNEED_PLUGIN_ABI);
-                dlclose(handle);
-                return r;
+        if (!desc)
+                r = set_reason(reason_out, -ENOEXEC, "exports no '%s' descriptor",
+                               KNEED_PLUGIN_SYMBOL);
+        else {
+                r = plugin_descriptor_check(desc, &reason);
+                if (r == -EPROTO)
+                        r = set_reason(reason_out, r, "%s: has ABI %u, this kneed needs ABI %u",
+                                       reason, desc->abi, (unsigned) KNEED_PLUGIN_ABI);
+                else if (r < 0)
+                        r = set_reason(reason_out, r, "%s", reason);
         }
         if (r < 0) {
-                r = set_reason(reason_out, r, "%s", reason);
                 dlclose(handle);
                 return r;
         }
+        *ret_handle = handle;
+        *ret_desc = desc;
+        return 0;
+}
 
-        if (plugin_set_find(set, desc->id)) {
+int plugin_set_add_module(PluginSet *set, const char *path, char **reason_out)
+{
+        const KneedPlugin *desc;
+        const Plugin *other;
+        Plugin *p, **n;
+        void *handle;
+        int r;
+
+        r = module_load(path, &handle, &desc, reason_out);
+        if (r < 0)
+                return r;
+
+        other = plugin_set_find(set, desc->id);
+        if (other) {
                 r = set_reason(reason_out, -EEXIST,
                                "duplicate plugin id '%s', already loaded from %s", desc->id,
-                               plugin_set_find(set, desc->id)->path);
+                               other->path);
                 dlclose(handle);
                 return r;
         }
@@ -101,14 +116,52 @@ int plugin_set_load_module(PluginSet *set, const char *path, char **reason_out)
         n = realloc(set->plugins, sizeof(Plugin *) * (set->n_plugins + 1));
         if (n)
                 set->plugins = n;
-        if (!p || !n || !(p->path = strdup(path))) {
+        if (p && n) {
+                p->id = strdup(desc->id);
+                p->path = strdup(path);
+        }
+        dlclose(handle);
+        if (!p || !n || !p->id || !p->path) {
+                if (p) {
+                        free(p->id);
+                        free(p->path);
+                }
                 free(p);
-                dlclose(handle);
                 return set_reason(reason_out, -ENOMEM, "out of memory");
         }
-        p->desc = desc;
-        p->handle = handle;
         set->plugins[set->n_plugins++] = p;
+        return 0;
+}
+
+int plugin_open(Plugin *p)
+{
+        _cleanup_free_ char *reason = NULL;
+        const KneedPlugin *desc;
+        void *handle;
+        int r;
+
+        if (p->desc)
+                return 0;
+        if (p->error < 0)
+                return p->error;
+
+        r = module_load(p->path, &handle, &desc, &reason);
+        if (r >= 0 && !streq(desc->id, p->id)) {
+                r = set_reason(&reason, -ESTALE, "now has id '%s' instead of '%s'", desc->id,
+                               p->id);
+                dlclose(handle);
+        }
+        if (r < 0) {
+                p->error = r;
+                return log_warning_errno(r,
+                                         "Refusing plugin %s, which changed since kneed "
+                                         "started: %s",
+                                         p->path, strna(reason));
+        }
+
+        p->handle = handle;
+        p->desc = desc;
+        log_debug("Loaded plugin '%s' from %s", p->id, p->path);
         return 0;
 }
 
@@ -118,10 +171,10 @@ static int filter_modules(const struct dirent *de)
         return de->d_name[0] != '.' && l > 3 && streq(de->d_name + l - 3, ".so");
 }
 
-int plugin_set_load_dir(PluginSet *set, const char *dir)
+int plugin_set_add_dir(PluginSet *set, const char *dir)
 {
         struct dirent **names = NULL;
-        int n, loaded = 0;
+        int n, added = 0;
 
         n = scandir(dir, &names, filter_modules, alphasort);
         if (n < 0)
@@ -139,25 +192,28 @@ int plugin_set_load_dir(PluginSet *set, const char *dir)
                         continue;
                 }
 
-                r = plugin_set_load_module(set, path, &reason);
+                r = plugin_set_add_module(set, path, &reason);
                 if (r < 0) {
                         log_warning_errno(r, "Refusing plugin %s: %s", path, strna(reason));
                         continue;
                 }
-                log_debug("Loaded plugin '%s' from %s", set->plugins[set->n_plugins - 1]->desc->id,
-                          path);
-                loaded++;
+                log_debug("Found plugin '%s' in %s", set->plugins[set->n_plugins - 1]->id, path);
+                added++;
         }
         free(names);
-        return loaded;
+        return added;
 }
 
 void plugin_set_clear(PluginSet *set)
 {
         for (size_t i = 0; i < set->n_plugins; i++) {
-                free(set->plugins[i]->path);
-                dlclose(set->plugins[i]->handle);
-                free(set->plugins[i]);
+                Plugin *p = set->plugins[i];
+
+                if (p->handle)
+                        dlclose(p->handle);
+                free(p->id);
+                free(p->path);
+                free(p);
         }
         free(set->plugins);
         *set = (PluginSet){};

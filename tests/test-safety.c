@@ -44,7 +44,7 @@ static const KneedPlugin recorder = {
         .set_output = rec_set_output,
         .stop = rec_stop,
 };
-static const Plugin recorder_plugin = {.desc = &recorder};
+static const Plugin recorder_plugin = {.id = (char *) "recorder", .desc = &recorder};
 
 typedef struct Fixture {
         Options options;

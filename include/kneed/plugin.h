@@ -5,8 +5,10 @@
  * The kneed plugin ABI.
  *
  * A plugin is a shared module in the plugin directory that exports one symbol, `kneed_plugin`,
- * a KneedPlugin descriptor. The daemon dlopen()s the module, checks the descriptor and calls its
- * hooks from its single event-loop thread; no hook is ever called concurrently with another.
+ * a KneedPlugin descriptor. The daemon dlopen()s the module at start to check the descriptor, and
+ * unloads it again until a device needs the plugin: a module must not rely on being loaded only
+ * once. It calls the hooks from its single event-loop thread; no hook is ever called
+ * concurrently with another.
  *
  * Plugins never see sd-bus, sd-event or the safety policy. They receive commands that the
  * daemon's safety clamp has already limited, and talk back only through the kneed_device_*()

@@ -83,6 +83,12 @@ def rss_kib(pid):
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
 
 
+def mapped_files(pid):
+    """The names of the files a process has mapped, without their directories."""
+    with open(f"/proc/{pid}/maps") as f:
+        return {os.path.basename(p[5]) for p in (line.split() for line in f) if len(p) > 5}
+
+
 def cpu_ticks(pid):
     """User and system time of a process so far, in clock ticks (proc(5): fields 14 and 15)."""
     with open(f"/proc/{pid}/stat") as f:

@@ -30,6 +30,7 @@ from kneedtest import (  # noqa: E402
     KneedTestCase,
     cpu_ticks,
     main,
+    mapped_files,
     wait_for,
 )
 
@@ -573,6 +574,29 @@ class OkmpTest(EmulatedTestCase):
         self.assertEqual(silent.writes + broken.writes, [])
 
 
+    def test_a_plugin_is_loaded_when_a_device_needs_it(self):
+        hardware = {"okmp.so", "hid-haptics.so", "rez-trancevibrator.so"}
+        k = self.start()
+        self.assertEqual(mapped_files(k.process.pid) & hardware, set())
+        self.assertRegex(k.log(), r"Found plugin 'okmp' in .*/okmp\.so")
+
+        # The device database names okmp for this one: only okmp is loaded.
+        dev = self.okmp()
+        dev.plug()
+        self.wait_added(dev)
+        self.assertEqual(mapped_files(k.process.pid) & hardware, {"okmp.so"})
+        self.assertRegex(k.log(), r"Loaded plugin 'okmp' from .*/okmp\.so")
+
+        # A HID node the database doesn't know is offered to every plugin, which loads them.
+        keyboard = HidrawDevice(self.bed, 1, 0x046D, 0xC31C, KEYBOARD_DESCRIPTOR,
+                                product="Keyboard")
+        keyboard.plug()
+        wait_for(lambda: mapped_files(k.process.pid) & hardware == hardware,
+                 what="every plugin to be loaded")
+        self.assertEqual(self.device_names(), ["hidraw0"])
+        self.assertEqual(k.log().count("Loaded plugin 'okmp'"), 1)
+
+
 class RezTest(EmulatedTestCase):
     def speeds(self, dev):
         setups = dev.control_setups()
@@ -581,8 +605,7 @@ class RezTest(EmulatedTestCase):
 
     def test_libusb_is_loaded_only_for_a_usb_device(self):
         def libusb_mapped(k):
-            with open(f"/proc/{k.process.pid}/maps") as f:
-                return "libusb-1.0.so" in f.read()
+            return any(n.startswith("libusb-1.0.so") for n in mapped_files(k.process.pid))
 
         okmp = self.okmp()
         okmp.plug()

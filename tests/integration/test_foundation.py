@@ -25,6 +25,7 @@ from kneedtest import (  # noqa: E402
     Client,
     KneedTestCase,
     main,
+    mapped_files,
     timeout,
     wait_for,
 )
@@ -271,8 +272,14 @@ class FoundationTest(KneedTestCase):
         self.assertRegex(log, r"Refusing plugin .*/not-elf.so: cannot be loaded")
         self.assertRegex(log, r"Refusing plugin .*/bad-id.so: missing or invalid id")
         self.assertRegex(log, r"Refusing plugin .*/zz-duplicate.so: duplicate plugin id 'good'")
-        self.assertRegex(log, r"Loaded plugin 'good' from .*/good.so")
+        self.assertRegex(log, r"Found plugin 'good' in .*/good.so")
+        self.assertRegex(log, r"Found plugin 'virtual' in .*/virtual.so")
+        # Loaded to be checked, then unloaded: only a device's plugin stays.
         self.assertRegex(log, r"Loaded plugin 'virtual' from .*/virtual.so")
+        self.assertNotIn("Loaded plugin 'good'", log)
+        mapped = mapped_files(k.process.pid)
+        self.assertIn("virtual.so", mapped)
+        self.assertNotIn("good.so", mapped)
         # The daemon carried on with the good ones.
         self.assertEqual(self.client.get(MANAGER_PATH, MANAGER_IFACE, "Devices"),
                          [DEVICE_PREFIX + "virtual0"])
