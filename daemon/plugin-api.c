@@ -162,7 +162,6 @@ static int timer_handler(sd_event_source *s, uint64_t usec, void *userdata)
 int kneed_timer_new(KneedDevice *device, KneedTimerFunc func, void *userdata, KneedTimer **ret)
 {
         KneedTimer *t;
-        int r;
 
         if (!func || !ret)
                 return -EINVAL;
@@ -172,16 +171,6 @@ int kneed_timer_new(KneedDevice *device, KneedTimerFunc func, void *userdata, Kn
         t->device = device;
         t->func = func;
         t->userdata = userdata;
-
-        r = sd_event_add_time(device->manager->event, &t->source, CLOCK_MONOTONIC, 0, USEC_PER_MSEC,
-                              timer_handler, t);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(t->source, SD_EVENT_OFF);
-        if (r < 0) {
-                sd_event_source_disable_unref(t->source);
-                free(t);
-                return r;
-        }
         LIST_PREPEND(timers, device->timers, t);
         *ret = t;
         return 0;
@@ -191,6 +180,13 @@ int kneed_timer_arm(KneedTimer *timer, uint64_t delay_usec)
 {
         int r;
 
+        /* The event source comes with the first arm: a device's timers that never run (most of
+         * them, while it is idle) cost none. A new time source is enabled one-shot. */
+        if (!timer->source)
+                return sd_event_add_time_relative(timer->device->manager->event, &timer->source,
+                                                  CLOCK_MONOTONIC, delay_usec, USEC_PER_MSEC,
+                                                  timer_handler, timer);
+
         r = sd_event_source_set_time_relative(timer->source, delay_usec);
         if (r < 0)
                 return r;
@@ -199,7 +195,7 @@ int kneed_timer_arm(KneedTimer *timer, uint64_t delay_usec)
 
 void kneed_timer_disarm(KneedTimer *timer)
 {
-        if (timer)
+        if (timer && timer->source)
                 (void) sd_event_source_set_enabled(timer->source, SD_EVENT_OFF);
 }
 
