@@ -39,10 +39,10 @@ BUILD_DIR = os.environ["KNEED_BUILD_DIR"]
 WRAPPER = shlex.split(os.environ.get("KNEED_DAEMON_WRAPPER", ""))
 # How far from its schedule a step may start here. The precision itself is unit-tested with an
 # injected clock (tests/test-engine.c) and measured by bench/step-timing; on CI's two loaded
-# cores (sanitizers, tests in parallel) a wakeup can come late by several milliseconds, so this
-# only has to catch a wrong schedule: a step here lasts 500 ms or more. Under valgrind the
-# daemon runs tens of times slower still.
-TIMING_TOLERANCE_US = 3_000_000 if WRAPPER else 20_000
+# cores (sanitizers, tests in parallel) a wakeup can come late by several milliseconds, and by
+# 42 ms once when the VM's host was busy, so this only has to catch a wrong schedule: a step
+# here lasts 500 ms or more. Under valgrind the daemon runs tens of times slower still.
+TIMING_TOLERANCE_US = 3_000_000 if WRAPPER else 100_000
 TIMEOUT_FACTOR = float(os.environ.get("KNEED_TIMEOUT_FACTOR", "1"))
 
 
