@@ -56,6 +56,16 @@ static int set_reason(char **reason_out, int r, const char *format, ...)
         return r;
 }
 
+/*
+ * libFuzzer registers the coverage counters of every instrumented module loaded, and goes on
+ * clearing them after a dlclose() has unmapped them: under the fuzzer, modules stay mapped.
+ */
+#ifdef KNEED_FUZZ_BUILD
+#define MODULE_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)
+#else
+#define MODULE_DLOPEN_FLAGS (RTLD_NOW | RTLD_LOCAL)
+#endif
+
 /* Loads a module and checks its descriptor; on failure nothing stays loaded. */
 static int module_load(const char *path, void **ret_handle, const KneedPlugin **ret_desc,
                        char **reason_out)
@@ -66,7 +76,7 @@ static int module_load(const char *path, void **ret_handle, const KneedPlugin **
         int r;
 
         /* RTLD_NOW: a module with unresolved symbols fails here, not halfway through a session. */
-        handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        handle = dlopen(path, MODULE_DLOPEN_FLAGS);
         if (!handle)
                 return set_reason(reason_out, -ENOEXEC, "cannot be loaded: %s", dlerror());
 
