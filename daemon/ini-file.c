@@ -55,13 +55,28 @@ const char *ini_parser_name(const IniParser *p)
         return p->name;
 }
 
-static int section_begin(IniParser *p, const char *line)
+/*
+ * Where inih ends a [Section] header: at its "]", unless an inline comment (";" after white
+ * space) comes first. Then the line is no header to inih, and the section doesn't change.
+ */
+static const char *header_end(const char *line)
 {
-        const char *end = strchr(line, ']');
+        bool was_space = false;
+
+        for (const char *c = line + 1; *c; c++) {
+                if (*c == ']')
+                        return c;
+                if (was_space && *c == ';')
+                        return NULL;
+                was_space = isspace((unsigned char) *c);
+        }
+        return NULL;
+}
+
+static int section_begin(IniParser *p, const char *line, const char *end)
+{
         _cleanup_free_ char *name = NULL;
 
-        if (!end)
-                return 0; /* inih reports the syntax error */
         name = strndup(line + 1, (size_t) (end - line - 1));
         if (!name)
                 return ini_error(p, -ENOMEM, "out of memory");
@@ -122,11 +137,13 @@ static char *reader(char *str, int num, void *stream)
          * after the handler had seen (and perhaps complained about) later lines.
          */
         if (str[0] == '[') {
-                if (!strchr(str, ']'))
+                const char *end = header_end(str);
+
+                if (!end)
                         (void) ini_error(p, -EINVAL,
                                          "syntax error (expected [Section] or Key=Value)");
                 else
-                        (void) section_begin(p, str);
+                        (void) section_begin(p, str, end);
         } else if (str[0] && !strchr(";#\r", str[0]) && !strpbrk(str, "=:") &&
                    strspn(str, " \t\r") != len)
                 (void) ini_error(p, -EINVAL, "syntax error (expected [Section] or Key=Value)");

@@ -82,6 +82,20 @@ static void test_ini_parse_buffer_errors(void)
         check_error(longline, "test.ini:2: line is too long (at most 198 characters)");
 }
 
+static void test_ini_parse_buffer_comment_in_section_header(void)
+{
+        _cleanup_free_ char *error = NULL;
+        Seen s = {};
+
+        /* inih ends a header at an inline comment before its "]": no header, the section stays
+         * [A]. Found by fuzz-device-file: a key given again after such a line got past the
+         * duplicate check, and the device file parser leaked the first value. */
+        ASSERT_TRUE(parse("[A]\nx=1\n[B \v;c]\nx=2\n", &s, &error) < 0);
+        ASSERT_STREQ(error, "test.ini:3: syntax error (expected [Section] or Key=Value)");
+        ASSERT_EQ(strv_length(s.items), 1);
+        strv_free(s.items);
+}
+
 static void test_ini_parse_buffer_nul(void)
 {
         static const char text[] = "[A]\nx=1\0\ny=2\n";
@@ -116,6 +130,8 @@ static void test_ini_parse_path_missing(void)
 }
 
 RUN_TESTS(TEST_CASE(test_ini_parse_buffer_lines), TEST_CASE(test_ini_parse_buffer_bom),
-          TEST_CASE(test_ini_parse_buffer_errors), TEST_CASE(test_ini_parse_buffer_nul),
+          TEST_CASE(test_ini_parse_buffer_errors),
+          TEST_CASE(test_ini_parse_buffer_comment_in_section_header),
+          TEST_CASE(test_ini_parse_buffer_nul),
           TEST_CASE(test_ini_parse_buffer_handler_error_stops),
           TEST_CASE(test_ini_parse_path_missing))
