@@ -96,7 +96,7 @@ struct Ledger {
         struct {
                 uint64_t ref;
                 uint64_t usec;
-        } starts[LEDGER_DAY_STARTS_MAX];
+        } * starts;
         size_t n_starts, first_start;
         /* Sessions started and not ended yet, oldest first: what a restart must end. */
         uint64_t *open;
@@ -841,6 +841,11 @@ int ledger_open(const char *dir, uint64_t now, Ledger **ret, char **error_messag
         if (!l)
                 return -ENOMEM;
         l->fd = -1;
+        /* Not zeroed: only the slots in use are read, so a page of the ring costs memory only
+         * once starts are recorded in it. */
+        l->starts = reallocarray(NULL, LEDGER_DAY_STARTS_MAX, sizeof(*l->starts));
+        if (!l->starts)
+                return -ENOMEM;
         l->dir = strdup(dir);
         if (!l->dir || asprintf(&l->path, "%s/" LEDGER_FILE, dir) < 0) {
                 l->path = NULL;
@@ -877,6 +882,7 @@ Ledger *ledger_free(Ledger *l)
                 return NULL;
         safe_close(l->fd);
         free(l->open);
+        free(l->starts);
         for (size_t i = 0; i < l->n_strings; i++)
                 free(l->strings[i]);
         free(l->strings);
