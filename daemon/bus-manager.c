@@ -254,7 +254,7 @@ static int method_get_routine(sd_bus_message *message, void *userdata, sd_bus_er
                 return r;
         for (unsigned i = 0; i < rt->n_steps; i++) {
                 const Step *st = &rt->steps[i];
-                r = sd_bus_message_append(reply, "(ssuuus)", st->zone,
+                r = sd_bus_message_append(reply, "(ssuuus)", zone_to_string(st->zone),
                                           pattern_to_string(st->pattern), st->intensity,
                                           st->intensity_end, st->duration_ms, st->cue);
                 if (r < 0)
@@ -365,20 +365,21 @@ static int check_supported(Manager *m, Device *d, const Routine *rt, sd_bus_erro
                                          "Routine '%s' needs heat, and device %s has no heater",
                                          rt->id, d->id);
         for (unsigned i = 0; i < rt->n_steps; i++) {
-                int z = zone_from_string(rt->steps[i].zone);
-                if (z < 0 || m->policy.forbidden[z])
+                if (m->policy.forbidden[rt->steps[i].zone])
                         return sd_bus_error_setf(
                                 error, KNEED_ERROR_FORBIDDEN_ZONE,
                                 "Routine '%s' works on the %s (step %u), which the "
                                 "safety policy forbids",
-                                rt->id, rt->steps[i].zone, i + 1);
+                                rt->id, zone_to_string(rt->steps[i].zone), i + 1);
         }
-        for (unsigned i = 0; i < rt->n_steps; i++)
-                if (!device_has_zone(d, rt->steps[i].zone))
+        for (unsigned i = 0; i < rt->n_steps; i++) {
+                const char *zone = zone_to_string(rt->steps[i].zone);
+                if (!device_has_zone(d, zone))
                         return sd_bus_error_setf(error, KNEED_ERROR_UNSUPPORTED,
                                                  "Routine '%s' works on the %s (step %u), which "
                                                  "device %s cannot reach",
-                                                 rt->id, rt->steps[i].zone, i + 1, d->id);
+                                                 rt->id, zone, i + 1, d->id);
+        }
         if (m->options->time_scale != 1.0 && d->transport != KNEED_TRANSPORT_VIRTUAL)
                 return sd_bus_error_setf(error, KNEED_ERROR_UNSUPPORTED,
                                          "Device %s is real hardware; --time-scale is only for "

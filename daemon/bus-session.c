@@ -74,8 +74,8 @@ void bus_session_emit_step_started(Session *s)
         if (!s->manager->bus)
                 return;
         r = sd_bus_emit_signal(s->manager->bus, s->path, KNEED_SESSION_INTERFACE, "StepStarted",
-                               "ussus", s->step, step->zone, pattern_to_string(step->pattern),
-                               s->intensity, step->cue);
+                               "ussus", s->step, zone_to_string(step->zone),
+                               pattern_to_string(step->pattern), s->intensity, step->cue);
         if (r < 0)
                 log_debug_errno(r, "Session %u: failed to emit StepStarted, ignoring: %m", s->id);
 }
@@ -184,7 +184,7 @@ static int property_get_step_field(sd_bus *bus, const char *path, const char *in
         const Step *step = current_step(userdata);
 
         if (streq(property, "Zone"))
-                return sd_bus_message_append(reply, "s", step->zone);
+                return sd_bus_message_append(reply, "s", zone_to_string(step->zone));
         if (streq(property, "Pattern"))
                 return sd_bus_message_append(reply, "s", pattern_to_string(step->pattern));
         return sd_bus_message_append(reply, "s", step->cue);

@@ -15,7 +15,6 @@ static const char *const known_capabilities[] = {"heat"};
 
 static void step_done(Step *s)
 {
-        free(s->zone);
         free(s->cue);
 }
 
@@ -178,10 +177,12 @@ static int parse_step_key(IniParser *p, ParseState *st, unsigned n, const char *
         s = &st->routine->steps[n - 1];
 
         if (streq(key, "Zone")) {
-                if (!zone_name_is_valid(value))
+                r = zone_from_string(value);
+                if (r < 0)
                         return ini_error(p, -EINVAL, "unknown zone '%s'", value);
+                s->zone = r;
                 st->seen_zone[n - 1] = true;
-                return set_string(p, &s->zone, key, value, 32);
+                return 0;
         }
         if (streq(key, "Pattern")) {
                 r = pattern_from_string(value);

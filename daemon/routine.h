@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "macro.h"
+#include "zone.h"
 
 #define ROUTINE_STEPS_MAX 64u
 #define ROUTINE_STEP_MIN_MS 1000u                /* 1 s */
@@ -21,7 +22,7 @@
 #define ROUTINE_HEAT_MAX_CELSIUS 43u /* the policy's hard heat bound */
 
 typedef struct Step {
-        char *zone;
+        Zone zone;
         KneedPattern pattern;
         unsigned intensity;     /* percent, 0..100, at the start of the step */
         unsigned intensity_end; /* percent at the end; equal to intensity for a constant step */

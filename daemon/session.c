@@ -80,7 +80,7 @@ static uint64_t limit_ms(const Session *s, unsigned step, const char **ret_reaso
         const char *reason = "session-limit";
 
         for (unsigned k = 0; k < step; k++)
-                if (streq(s->routine->steps[k].zone, st->zone))
+                if (s->routine->steps[k].zone == st->zone)
                         used += s->routine->steps[k].duration_ms;
         zone_end = st->offset_ms + (used >= zone_cap ? 0 : zone_cap - used);
         if (zone_end < (uint64_t) st->offset_ms + st->duration_ms && zone_end < limit) {
@@ -124,7 +124,7 @@ static void session_apply(Session *s, uint64_t now)
         new_step = !s->step_announced || pos.step != s->step;
 
         req = (OutputRequest){
-                .zone = step->zone,
+                .zone = zone_to_string(step->zone),
                 .pattern = step->pattern,
                 .intensity = CLAMP(pos.intensity + s->adjust, 0.0, 100.0),
                 /* Heat where the device has it; routines that can't do without say Requires=heat.
@@ -174,8 +174,8 @@ static void session_apply(Session *s, uint64_t now)
                 changed[n_changed++] = "ElapsedMs";
                 bus_session_emit_step_started(s);
                 log_debug("Session %u: step %u/%u, %s %s at %u%%", s->id, s->step + 1,
-                          s->routine->n_steps, step->zone, pattern_to_string(step->pattern),
-                          applied);
+                          s->routine->n_steps, zone_to_string(step->zone),
+                          pattern_to_string(step->pattern), applied);
         }
         changed[n_changed] = NULL;
         if (n_changed > 0)

@@ -64,7 +64,7 @@ static void test_routine_parse_valid(void)
         ASSERT_TRUE(routine_requires(r, "heat"));
         ASSERT_EQ(r->n_steps, 2);
         ASSERT_EQ(r->duration_ms, 110000);
-        ASSERT_STREQ(r->steps[0].zone, "quadriceps");
+        ASSERT_STREQ(zone_to_string(r->steps[0].zone), "quadriceps");
         ASSERT_EQ(r->steps[0].pattern, KNEED_PATTERN_SWEEP);
         /* Without IntensityEnd a step is constant. */
         ASSERT_EQ(r->steps[0].intensity_end, 10);
@@ -84,8 +84,8 @@ static void test_routine_parse_steps_in_any_order(void)
                 HEADER
                 "[Step 2]\nZone=calves\nPattern=knead\nIntensity=30\nDuration=10s\nCue=B\n" STEP1,
                 &r, &error));
-        ASSERT_STREQ(r->steps[0].zone, "quadriceps");
-        ASSERT_STREQ(r->steps[1].zone, "calves");
+        ASSERT_STREQ(zone_to_string(r->steps[0].zone), "quadriceps");
+        ASSERT_STREQ(zone_to_string(r->steps[1].zone), "calves");
 }
 
 static void check_error(const char *text, const char *expected)

@@ -13,7 +13,7 @@ static void check_routine(const Routine *r)
         FUZZ_CHECK(r->n_steps >= 1 && r->n_steps <= ROUTINE_STEPS_MAX);
         for (unsigned i = 0; i < r->n_steps; i++) {
                 const Step *s = &r->steps[i];
-                FUZZ_CHECK(s->zone);
+                FUZZ_CHECK(zone_to_string(s->zone));
                 FUZZ_CHECK(s->intensity <= 100 && s->intensity_end <= 100);
                 FUZZ_CHECK(s->duration_ms >= ROUTINE_STEP_MIN_MS &&
                            s->duration_ms <= ROUTINE_STEP_MAX_MS);
