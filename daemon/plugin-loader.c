@@ -116,7 +116,7 @@ int plugin_set_add_module(PluginSet *set, const char *path, char **reason_out)
         other = plugin_set_find(set, desc->id);
         if (other) {
                 r = set_reason(reason_out, -EEXIST,
-                               "duplicate plugin id '%s', already loaded from %s", desc->id,
+                               "duplicate plugin id '%s', which %s has already", desc->id,
                                other->path);
                 dlclose(handle);
                 return r;
@@ -163,10 +163,8 @@ int plugin_open(Plugin *p)
         }
         if (r < 0) {
                 p->error = r;
-                return log_warning_errno(r,
-                                         "Refusing plugin %s, which changed since kneed "
-                                         "started: %s",
-                                         p->path, strna(reason));
+                return log_warning_errno(r, "Refusing plugin %s on first use: %s", p->path,
+                                         strna(reason));
         }
 
         p->handle = handle;
