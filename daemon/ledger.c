@@ -80,6 +80,12 @@ typedef struct Record {
         char why[LEDGER_VALUE_MAX + 1];
 } Record;
 
+/* A session start, as the limits need it: which session, and when. */
+typedef struct DayStart {
+        uint64_t ref;
+        uint64_t usec;
+} DayStart;
+
 struct Ledger {
         char *dir;
         char *path;
@@ -93,10 +99,7 @@ struct Ledger {
          * unknown one. The history itself is read back from the file when asked for
          * (ledger_read_history()), so that memory does not grow with every session.
          */
-        struct {
-                uint64_t ref;
-                uint64_t usec;
-        } * starts;
+        DayStart *starts;
         size_t n_starts, first_start;
         /* Sessions started and not ended yet, oldest first: what a restart must end. */
         uint64_t *open;
